@@ -1,0 +1,73 @@
+# cardmod build and test entry points. `make check` is what CI runs
+# (.ci/run): dependencies, formatting, vet, unit tests with the race
+# detector, a short fuzz of every fuzz target, then the tests that need a
+# real pcscd with the vsmartcard-vpcd reader.
+
+GO ?= go
+GOFMT ?= $(shell $(GO) env GOROOT)/bin/gofmt
+# How long fuzz-smoke runs each fuzz target.
+FUZZTIME ?= 5s
+
+# Steps of `make check`, after deps. All run; the summary lists each result.
+CHECK_STEPS := fmt-check vet test fuzz-smoke interop
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+.PHONY: check deps fmt-check vet test fuzz-smoke interop bench build clean
+
+check: deps
+	@summary=""; status=0; \
+	for step in $(CHECK_STEPS); do \
+		printf '\n==> make %s\n' "$$step"; \
+		start=$$SECONDS; \
+		if $(MAKE) --no-print-directory "$$step"; then res=PASS; else res=FAIL; status=1; fi; \
+		printf -v line '  %-11s %s  (%ss)\n' "$$step" "$$res" "$$((SECONDS - start))"; \
+		summary+=$$line; \
+	done; \
+	printf '\n==> check summary\n%s' "$$summary"; \
+	if [ "$$status" -eq 0 ]; then echo "check: PASS"; else echo "check: FAIL"; fi; \
+	exit "$$status"
+
+# Installs the Debian packages the tests need, if any is missing (needs root then).
+deps:
+	@bash scripts/deps.sh
+
+fmt-check:
+	@out=$$($(GOFMT) -l .); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test:
+	$(GO) test -race -count=1 ./...
+
+# Runs every fuzz target in the module for FUZZTIME each. `go test -list`
+# prints a package's matching names before its "ok <pkg>" line.
+fuzz-smoke:
+	@list=$$($(GO) test -list '^Fuzz' ./...) || { echo "$$list"; echo "fuzz-smoke: listing fuzz targets failed"; exit 1; }; \
+	targets=$$(printf '%s\n' "$$list" | awk '/^Fuzz/ { names[n++] = $$1; next } /^ok[ \t]/ { for (i = 0; i < n; i++) print $$2, names[i] } { n = 0 }'); \
+	if [ -z "$$targets" ]; then echo "fuzz-smoke: no fuzz targets"; exit 0; fi; \
+	fail=0; \
+	while read -r pkg name; do \
+		echo "--- $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$pkg" </dev/null || { fail=1; echo "FAIL: $$name in $$pkg"; }; \
+	done <<<"$$targets"; \
+	exit "$$fail"
+
+# Tests against a real pcscd: the vpcd end-to-end smoke test, then ./interop
+# when it exists. -p 1 because tests share vpcd's slot (port 35963).
+interop:
+	@if [ ! -d interop ]; then echo "interop: no ./interop directory yet; running the vpcd smoke test only"; fi
+	bash scripts/with-pcscd.sh bash -c '$(GO) test -count=1 -v -run Pcscd ./vcard/vpcd/ && if [ -d interop ]; then $(GO) test -count=1 -p 1 -v ./interop/...; fi'
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+build:
+	$(GO) build ./...
+
+clean:
+	$(GO) clean ./...
+	$(GO) clean -testcache

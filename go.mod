@@ -1,0 +1,3 @@
+module github.com/cardmod/cardmod
+
+go 1.26
