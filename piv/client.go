@@ -480,3 +480,47 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 	}
 	return s.C.PrivateOp(s.Slot, s.Alg, digest)
 }
+
+// MgmChallenge asks the card for a management key challenge (external authentication, step 1):
+// the host proves knowledge of the key by returning the challenge encrypted with it.
+func (c *Client) MgmChallenge(alg byte) ([]byte, error) {
+	out, err := c.do(InsGeneralAuth, alg, RefMgmKey, []byte{TagDynAuth, 0x02, TagChallenge, 0x00})
+	if err != nil {
+		return nil, fmt.Errorf("management key challenge: %w", err)
+	}
+	dyn, ok, err := tlv.Find(out, TagDynAuth)
+	if err != nil || !ok {
+		return nil, errors.New("management key challenge: malformed response")
+	}
+	ch, ok, err := tlv.Find(dyn, TagChallenge)
+	if err != nil || !ok || len(ch) == 0 || len(ch) > 16 {
+		return nil, errors.New("management key challenge: malformed challenge")
+	}
+	return ch, nil
+}
+
+// MgmExternalAuth answers the challenge of MgmChallenge (external authentication, step 2).
+func (c *Client) MgmExternalAuth(alg byte, response []byte) error {
+	data := tlv.Encode(TagDynAuth, tlv.Encode(TagResponse, response))
+	if _, err := c.do(InsGeneralAuth, alg, RefMgmKey, data); err != nil {
+		return fmt.Errorf("management key response: %w", err)
+	}
+	return nil
+}
+
+// SetMgmKey replaces the management key (YubiKey SET MANAGEMENT KEY). It needs the management key.
+func (c *Client) SetMgmKey(alg byte, key []byte, touch bool) error {
+	if n := MgmKeyLen(alg); n == 0 || n != len(key) {
+		return fmt.Errorf("set management key: %d bytes for %s", len(key), AlgName(alg))
+	}
+	p1 := byte(0xFF)
+	if touch {
+		p1 = 0xFE
+	}
+	data := append([]byte{alg, RefMgmKey, byte(len(key))}, key...)
+	defer clear(data)
+	if _, err := c.do(InsSetMgmKey, p1, 0xFF, data); err != nil {
+		return fmt.Errorf("set management key: %w", err)
+	}
+	return nil
+}
