@@ -18,6 +18,7 @@ import (
 	"math/big"
 
 	"github.com/cardmod/cardmod/apdu"
+	"github.com/cardmod/cardmod/rsapad"
 	"github.com/cardmod/cardmod/tlv"
 )
 
@@ -417,42 +418,6 @@ func (c *Client) Metadata(ref byte) (map[byte][]byte, error) {
 	return m, nil
 }
 
-// digestInfoPrefixes are the DER prefixes of the DigestInfo of each hash (RFC 8017 section 9.2).
-var digestInfoPrefixes = map[crypto.Hash][]byte{
-	crypto.MD5:    {0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00, 0x04, 0x10},
-	crypto.SHA1:   {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14},
-	crypto.SHA224: {0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c},
-	crypto.SHA256: {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20},
-	crypto.SHA384: {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30},
-	crypto.SHA512: {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40},
-}
-
-// PKCS1v15Block builds the EMSA-PKCS1-v1_5 block of a digest for a k-byte modulus. hash 0 signs
-// the digest bytes without a DigestInfo (the "no OID" case).
-func PKCS1v15Block(k int, hash crypto.Hash, digest []byte) ([]byte, error) {
-	var t []byte
-	if hash == 0 {
-		t = digest
-	} else {
-		prefix, ok := digestInfoPrefixes[hash]
-		if !ok {
-			return nil, fmt.Errorf("no DigestInfo for hash %v", hash)
-		}
-		if len(digest) != hash.Size() {
-			return nil, fmt.Errorf("digest of %d bytes for %v", len(digest), hash)
-		}
-		t = append(bytes.Clone(prefix), digest...)
-	}
-	if len(t)+11 > k {
-		return nil, fmt.Errorf("digest too long for a %d-byte modulus", k)
-	}
-	em := bytes.Repeat([]byte{0xFF}, k)
-	em[0], em[1] = 0x00, 0x01
-	em[k-len(t)-1] = 0x00
-	copy(em[k-len(t):], t)
-	return em, nil
-}
-
 // Signer is a crypto.Signer whose private key lives in a card slot (PKCS#1 v1.5 for RSA, ECDSA
 // for ECC). The PIN must have been verified as the slot's policy requires.
 type Signer struct {
@@ -472,7 +437,7 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 		if _, pss := opts.(*rsa.PSSOptions); pss {
 			return nil, errors.New("piv.Signer: PSS is not supported")
 		}
-		em, err := PKCS1v15Block(bits/8, opts.HashFunc(), digest)
+		em, err := rsapad.PKCS1v15SignBlock(bits/8, opts.HashFunc(), digest)
 		if err != nil {
 			return nil, err
 		}

@@ -128,23 +128,3 @@ func TestClientAgainstVirtualCard(t *testing.T) {
 	}
 }
 
-func TestPKCS1v15Block(t *testing.T) {
-	key, _ := rsa.GenerateKey(rand.Reader, 1024)
-	d := sha256.Sum256([]byte("m"))
-	em, err := piv.PKCS1v15Block(128, crypto.SHA256, d[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The block signed with the raw RSA operation must be what crypto/rsa produces.
-	want, _ := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:])
-	got := new(big.Int).Exp(new(big.Int).SetBytes(em), key.D, key.N).FillBytes(make([]byte, 128))
-	if !bytes.Equal(got, want) {
-		t.Fatal("PKCS#1 v1.5 block differs from crypto/rsa's")
-	}
-	if _, err := piv.PKCS1v15Block(128, crypto.SHA256, d[:20]); err == nil {
-		t.Error("short digest accepted")
-	}
-	if _, err := piv.PKCS1v15Block(64, crypto.SHA512, make([]byte, 64)); err == nil {
-		t.Error("digest longer than the modulus allows accepted")
-	}
-}
