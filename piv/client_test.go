@@ -127,4 +127,3 @@ func TestClientAgainstVirtualCard(t *testing.T) {
 		}
 	}
 }
-
