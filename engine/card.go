@@ -127,9 +127,6 @@ func (c *Context) ensureInventory() error {
 	if c.card.loaded {
 		return nil
 	}
-	if _, err := c.ensureGUID(); err != nil {
-		return err
-	}
 	c.card.slots = map[byte]*slotData{}
 	raw, err := c.piv.GetData(MapObjectTag)
 	switch {
@@ -179,8 +176,18 @@ func (c *Context) ensureInventory() error {
 // certCacheTag names a certificate object in the caller's data cache. The tag includes cardid and
 // cardcf, so a change of either (a new card, or any change to the card made through a minidriver)
 // makes old entries unreachable.
-func (c *Context) certCacheTag(slot byte) string {
-	return fmt.Sprintf("cardmod/cert/%s/%s/%02x", hex.EncodeToString(c.card.guid), hex.EncodeToString(c.card.cardcf), slot)
+func (c *Context) certCacheTag(slot byte) (string, error) {
+	id := c.card.guid
+	if m := c.card.mapObj; m != nil && len(m.GUID) == 16 {
+		id = m.GUID // the map's copy spares reading the CHUID just to name cache entries
+	}
+	if id == nil {
+		var err error
+		if id, err = c.ensureGUID(); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("cardmod/cert/%s/%s/%02x", hex.EncodeToString(id), hex.EncodeToString(c.card.cardcf), slot), nil
 }
 
 // readSlot returns the certificate of a slot, reading its object at most once per inventory.
@@ -193,8 +200,14 @@ func (c *Context) readSlot(slot byte) (*slotData, error) {
 	useCache := c.card.mapObj != nil
 	var obj []byte
 	var err error
+	var tag string
 	if useCache {
-		if cached, cerr := c.host.CacheLookup(c.certCacheTag(slot)); cerr == nil {
+		if tag, err = c.certCacheTag(slot); err != nil {
+			return nil, err
+		}
+	}
+	if useCache {
+		if cached, cerr := c.host.CacheLookup(tag); cerr == nil {
 			obj = cached
 			if len(obj) == 0 {
 				obj = nil
@@ -203,7 +216,7 @@ func (c *Context) readSlot(slot byte) (*slotData, error) {
 		} else {
 			obj, err = c.piv.GetData(piv.CertObject(slot))
 			if err == nil || errors.Is(err, apdu.SWFileNotFound) {
-				c.host.CacheAdd(c.certCacheTag(slot), obj) // best effort: a NULL cache is fine
+				c.host.CacheAdd(tag, obj) // best effort: a NULL cache is fine
 			}
 		}
 	} else {
@@ -335,6 +348,10 @@ func (c *Context) containers() ([]container, error) {
 		sortContainers(out)
 		return out, nil
 	}
+	guid, err := c.ensureGUID()
+	if err != nil {
+		return nil, err
+	}
 	for idx := byte(0); idx < maxContainers; idx++ {
 		slot := containerSlots[idx]
 		sd, ok := c.card.slots[slot]
@@ -345,7 +362,7 @@ func (c *Context) containers() ([]container, error) {
 		if ks == 0 {
 			continue
 		}
-		out = append(out, container{index: idx, slot: slot, keySpec: ks, bits: bits, name: containerName(c.card.guid, slot),
+		out = append(out, container{index: idx, slot: slot, keySpec: ks, bits: bits, name: containerName(guid, slot),
 			flags: spec.ContainerMapValidContainer, pin: pinForSlot(slot), pub: sd.pub, cert: sd.certDER, alg: alg})
 	}
 	// The default container: 9A when present, otherwise the first.

@@ -188,3 +188,32 @@ func (m *mapObject) container(i byte) *mapContainer {
 	}
 	return nil
 }
+
+// MapEntry describes one container of a map object (see EncodeMapObject).
+type MapEntry struct {
+	Index   byte
+	Name    string
+	Default bool
+	KeySpec uint32
+	Bits    int
+	PIN     byte
+}
+
+// EncodeMapObject returns the content of a map object (to store in MapObjectTag) for a card with
+// the given cardcf and CHUID GUID. Enrollment writes it; tools and tests use it to prepare cards.
+func EncodeMapObject(cardcf, guid []byte, entries []MapEntry) []byte {
+	m := &mapObject{Cardcf: cardcf, GUID: guid}
+	for _, e := range entries {
+		mc := mapContainer{Index: e.Index, Flags: 1, Name: e.Name, KeySpec: e.KeySpec, PIN: e.PIN}
+		if e.Default {
+			mc.Flags |= 2
+		}
+		if e.KeySpec == 2 || (e.KeySpec >= 3 && e.KeySpec <= 5) {
+			mc.SigBits = uint16(e.Bits)
+		} else {
+			mc.KxBits = uint16(e.Bits)
+		}
+		m.Containers = append(m.Containers, mc)
+	}
+	return m.marshal()
+}

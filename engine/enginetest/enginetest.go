@@ -136,3 +136,53 @@ func Acquire(t testing.TB, m *engine.Module, card apdu.Transport, ext bool) (*en
 	}
 	return ctx, h
 }
+
+// WriteMap stores a map object on the card, as enrollment through the minidriver leaves it:
+// the containers of the provisioned keys with Windows-style names, 9A as the default.
+func WriteMap(t testing.TB, p *Provisioned, keys []Key) {
+	t.Helper()
+	c := piv.NewClient(p.Card, piv.ClientOptions{ExtendedLength: true})
+	if _, err := c.Select(); err != nil {
+		t.Fatal(err)
+	}
+	chuid, err := c.GetData(piv.ObjCHUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guid, _, _ := tlv.Find(chuid, 0x34)
+	var entries []engine.MapEntry
+	for _, k := range keys {
+		idx := byte(0xFF)
+		for i, s := range []byte{piv.SlotAuth, piv.SlotSign, piv.SlotKeyMgmt, piv.SlotCardAuth} {
+			if s == k.Slot {
+				idx = byte(i)
+			}
+		}
+		if k.Slot >= piv.SlotRetired1 && k.Slot <= piv.SlotRetired20 {
+			idx = 4 + k.Slot - piv.SlotRetired1
+		}
+		e := engine.MapEntry{Index: idx, Name: fmt.Sprintf("{5A1C0D%02X-0000-4000-8000-%012X}", idx, guid[:6]),
+			Default: k.Slot == piv.SlotAuth, PIN: 1}
+		switch {
+		case piv.RSABits(k.Alg) != 0 && k.Slot == piv.SlotSign:
+			e.KeySpec, e.Bits = 2, piv.RSABits(k.Alg)
+		case piv.RSABits(k.Alg) != 0:
+			e.KeySpec, e.Bits = 1, piv.RSABits(k.Alg)
+		case k.Slot == piv.SlotKeyMgmt || k.Slot >= piv.SlotRetired1 && k.Slot <= piv.SlotRetired20:
+			e.KeySpec, e.Bits = uint32(4+piv.ECCBits(k.Alg)/128), piv.ECCBits(k.Alg) // 6: ECDH P-256, 7: P-384
+		default:
+			e.KeySpec, e.Bits = uint32(1+piv.ECCBits(k.Alg)/128), piv.ECCBits(k.Alg) // 3: ECDSA P-256, 4: P-384
+		}
+		if k.Slot == piv.SlotSign {
+			e.PIN = 3
+		}
+		entries = append(entries, e)
+	}
+	if err := c.AuthenticateMgm(piv.Alg3DES, vcard.DefaultMgmKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PutData(engine.MapObjectTag, engine.EncodeMapObject(make([]byte, 6), guid, entries)); err != nil {
+		t.Fatal(err)
+	}
+	p.Card.Reset()
+}
