@@ -196,4 +196,6 @@ func (c *Context) CreateContainerEx(idx byte, flags uint32, ks spec.KeySpec, bit
 }
 
 // DeleteContainer is CardDeleteContainer.
-func (c *Context) DeleteContainer(idx byte, reserved uint32) error { return c.stub("CardDeleteContainer") }
+func (c *Context) DeleteContainer(idx byte, reserved uint32) error {
+	return c.stub("CardDeleteContainer")
+}

@@ -115,7 +115,6 @@ func BenchmarkLogon(b *testing.B) {
 	}
 }
 
-
 // timedCard measures the time spent in the card (virtual card processing, including its RSA
 // operation), so that benchmarks can report the engine's own cost.
 type timedCard struct {

@@ -205,4 +205,6 @@ type sessionStore struct {
 
 func (s *sessionStore) init() { s.entries = map[string]sessionEntry{} }
 
-func (m *Module) String() string { return fmt.Sprintf("cardmod minidriver (%d card types)", len(m.cards)) }
+func (m *Module) String() string {
+	return fmt.Sprintf("cardmod minidriver (%d card types)", len(m.cards))
+}

@@ -645,4 +645,3 @@ func (s *sessionStore) revoke(guid []byte) {
 		}
 	}
 }
-
