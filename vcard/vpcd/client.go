@@ -214,6 +214,7 @@ func (c *Client) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 	limit := c.limit()
 	served := 0
 	for {
+		quickAck(conn)
 		msg, err := readFrame(conn, limit)
 		if err != nil {
 			switch {
