@@ -31,14 +31,26 @@ die() { log "error: $*"; exit 2; }
 command -v pcscd >/dev/null 2>&1 || die "pcscd not found: run scripts/deps.sh (Debian package pcscd)"
 [[ -r $VPCD_CONF ]] || die "$VPCD_CONF missing: install the Debian package vsmartcard-vpcd (scripts/deps.sh)"
 
-# pcscd_running: true if some pcscd process exists. Reads /proc so that it
-# needs neither procps nor a responding daemon.
+# pcscd_running: true if a live pcscd runs in this mount namespace (its socket is the one we
+# would use). Reads /proc so that it needs neither procps nor a responding daemon. A pcscd of
+# another mount namespace (an isolated test run) or a zombie does not count.
 pcscd_running() {
-	local comm name
-	for comm in /proc/[0-9]*/comm; do
+	local d name state myns
+	myns=$(readlink /proc/self/ns/mnt 2>/dev/null)
+	for d in /proc/[0-9]*; do
 		name=""
-		read -r name <"$comm" 2>/dev/null || true
-		[[ $name == pcscd ]] && return 0
+		read -r name <"$d/comm" 2>/dev/null || continue
+		[[ $name == pcscd ]] || continue
+		[[ $(readlink "$d/ns/mnt" 2>/dev/null) == "$myns" ]] || continue
+		state=""
+		while read -r key val _; do
+			if [[ $key == State: ]]; then
+				state=$val
+				break
+			fi
+		done <"$d/status" 2>/dev/null
+		[[ $state == Z ]] && continue
+		return 0
 	done
 	return 1
 }
