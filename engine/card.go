@@ -292,6 +292,9 @@ func keySpecFor(slot byte, pub crypto.PublicKey) (spec.KeySpec, int, byte) {
 	case *rsa.PublicKey:
 		bits := k.N.BitLen()
 		alg := map[int]byte{1024: piv.AlgRSA1024, 2048: piv.AlgRSA2048, 3072: piv.AlgRSA3072, 4096: piv.AlgRSA4096}[bits]
+		if alg == 0 || k.E < 3 || k.E&1 == 0 {
+			return 0, 0, 0 // not a key a PIV card holds: no container
+		}
 		if slot == piv.SlotSign {
 			return spec.ATSignature, bits, alg
 		}
@@ -313,6 +316,19 @@ func keySpecFor(slot byte, pub crypto.PublicKey) (spec.KeySpec, int, byte) {
 		}
 	}
 	return 0, 0, 0
+}
+
+// keySpecFits reports whether a recorded key spec describes a key whose natural key spec is
+// actual: the same key family and size (an RSA key may be AT_KEYEXCHANGE or AT_SIGNATURE, an ECC
+// key ECDSA or ECDH).
+func keySpecFits(recorded, actual spec.KeySpec) bool {
+	switch {
+	case recorded.IsRSA():
+		return actual.IsRSA()
+	case recorded.IsECC():
+		return actual.IsECC() && recorded.CurveBits() == actual.CurveBits()
+	}
+	return false
 }
 
 // containerName is the name of a container Windows did not name: stable for the card and slot.
@@ -425,10 +441,13 @@ func (c *Context) container(fn string, idx byte) (*container, error) {
 			if sd.pub == nil {
 				return nil, errf(spec.SCardENoKeyContainer, "%s: container %d has no readable public key", fn, idx)
 			}
-			ct.pub, ct.cert = sd.pub, sd.certDER
 			ks, bits, alg := keySpecFor(ct.slot, sd.pub)
-			if ct.keySpec == 0 {
-				ct.keySpec = ks
+			if ks == 0 {
+				return nil, errf(spec.SCardENoKeyContainer, "%s: container %d holds a key PIV cards do not have", fn, idx)
+			}
+			ct.pub, ct.cert = sd.pub, sd.certDER
+			if !keySpecFits(ct.keySpec, ks) {
+				ct.keySpec = ks // the map disagrees with the card's key: the key wins
 			}
 			ct.bits, ct.alg = bits, alg
 		} else if ct.alg == 0 {

@@ -25,19 +25,27 @@ type ContainerInfo struct {
 	KeyExPublicKey []byte
 }
 
-// publicBlob encodes a container's public key as Windows expects it.
+// publicBlob encodes a container's public key as Windows expects it. A key the blob formats
+// cannot hold (an RSA exponent that is even or too large, a curve that does not match the key
+// spec) is a data error of the card, never an empty blob.
 func publicBlob(ct *container) ([]byte, error) {
+	var blob []byte
 	switch k := ct.pub.(type) {
 	case *rsa.PublicKey:
 		alg := spec.CALGRSAKeyX
 		if ct.keySpec == spec.ATSignature {
 			alg = spec.CALGRSASign
 		}
-		return spec.MarshalRSAPublicKeyBlob(k, alg), nil
+		blob = spec.MarshalRSAPublicKeyBlob(k, alg)
 	case *ecdsa.PublicKey:
-		return spec.MarshalECCPublicKeyBlob(k, spec.ECCPublicMagic(ct.keySpec)), nil
+		blob = spec.MarshalECCPublicKeyBlob(k, spec.ECCPublicMagic(ct.keySpec))
+	default:
+		return nil, errf(spec.SCardEUnexpected, "container %d: unsupported key", ct.index)
 	}
-	return nil, errf(spec.SCardEUnexpected, "container %d: unsupported key", ct.index)
+	if len(blob) == 0 {
+		return nil, errf(spec.SCardECommDataLost, "container %d: the card's %v key cannot be expressed as a key blob", ct.index, ct.keySpec)
+	}
+	return blob, nil
 }
 
 // GetContainerInfo is CardGetContainerInfo. info.Version is what the caller set; the blobs are

@@ -50,9 +50,8 @@ func verifyResult(fn string, err error) (uint32, error) {
 	}
 	if sw, ok := swOf(err); ok {
 		if n, ok := sw.Retries(); ok {
-			if n == 0 {
-				return 0, errf(spec.SCardWCHVBlocked, "%s: blocked", fn)
-			}
+			// 63C0 reports the last allowed attempt: WRONG_CHV with 0 tries left; the card is
+			// blocked from now on and answers 6983 (CHV_BLOCKED) to the next attempt.
 			return uint32(n), errf(spec.SCardWWrongCHV, "%s: wrong PIN, %d tries left", fn, n)
 		}
 		switch sw {
@@ -344,6 +343,7 @@ func (c *Context) GetChallengeEx(id spec.PINID, flags uint32) ([]byte, error) {
 // answerChallenge sends the response to the pending challenge.
 func (c *Context) answerChallenge(fn string, resp []byte) (uint32, error) {
 	if c.auth.challenge == nil {
+		c.failAdmin(fn)
 		return unknownAttempts, errf(spec.SCardWWrongCHV, "%s: no challenge was issued", fn)
 	}
 	clear(c.auth.challenge)
@@ -353,7 +353,7 @@ func (c *Context) answerChallenge(fn string, resp []byte) (uint32, error) {
 		return unknownAttempts, err
 	}
 	if len(resp) != len(zeroBlock(alg)) {
-		c.auth.admin = false
+		c.failAdmin(fn)
 		return unknownAttempts, errf(spec.SCardWWrongCHV, "%s: response of %d bytes", fn, len(resp))
 	}
 	if err := c.piv.MgmExternalAuth(alg, resp); err != nil {
@@ -365,6 +365,17 @@ func (c *Context) answerChallenge(fn string, resp []byte) (uint32, error) {
 	}
 	c.auth.admin = true
 	return unknownAttempts, nil
+}
+
+// failAdmin leaves the admin logged out after a failed authentication that never reached the
+// card (no pending challenge, or a response of the wrong size): a wrong response must leave the
+// card deauthenticated, and an admin who was logged in stays logged in on the card otherwise. A
+// context that holds no admin login sends nothing.
+func (c *Context) failAdmin(fn string) {
+	if c.auth.admin {
+		_ = c.logoutAdmin(fn) // best effort: the authentication failed either way
+	}
+	c.auth.admin = false
 }
 
 // AuthenticateChallenge is CardAuthenticateChallenge.

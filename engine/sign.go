@@ -135,11 +135,7 @@ func (c *Context) SignData(info *SigningInfo) error {
 		return err
 	}
 	sizeOnly := info.SigningFlags&spec.CardBufferSizeOnly != 0
-	if !sizeOnly {
-		if err := c.checkFreshPIN(fn, ct); err != nil {
-			return err
-		}
-	}
+	// The PIN state is checked after every parameter (the request must be valid first).
 	switch pub := ct.pub.(type) {
 	case *rsa.PublicKey:
 		k := (pub.N.BitLen() + 7) / 8
@@ -150,6 +146,9 @@ func (c *Context) SignData(info *SigningInfo) error {
 		if sizeOnly {
 			info.SignedSize = k
 			return nil
+		}
+		if err := c.checkFreshPIN(fn, ct); err != nil {
+			return err
 		}
 		sig, err := c.piv.PrivateOp(ct.slot, ct.alg, block)
 		if err != nil {
@@ -173,6 +172,9 @@ func (c *Context) SignData(info *SigningInfo) error {
 		}
 		if len(digest) > size {
 			digest = digest[:size] // ECDSA uses the leftmost bits of the hash
+		}
+		if err := c.checkFreshPIN(fn, ct); err != nil {
+			return err
 		}
 		der, err := c.piv.PrivateOp(ct.slot, ct.alg, digest)
 		if err != nil {
@@ -333,9 +335,6 @@ func (c *Context) RSADecrypt(info *RSADecryptInfo) error {
 	if !ok {
 		return errf(spec.SCardEInvalidParameter, "%s: container %d holds no RSA key", fn, ct.index)
 	}
-	if err := c.checkFreshPIN(fn, ct); err != nil {
-		return err
-	}
 	k := (pub.N.BitLen() + 7) / 8
 	if len(info.Data) < k {
 		return errf(spec.SCardEInsufficientBuffer, "%s: %d-byte buffer for a %d-byte modulus", fn, len(info.Data), k)
@@ -347,6 +346,9 @@ func (c *Context) RSADecrypt(info *RSADecryptInfo) error {
 	slices.Reverse(in)
 	if new(big.Int).SetBytes(in).Cmp(pub.N) >= 0 {
 		return errf(spec.SCardEInvalidParameter, "%s: ciphertext not below the modulus", fn)
+	}
+	if err := c.checkFreshPIN(fn, ct); err != nil {
+		return err
 	}
 	block, err := c.piv.PrivateOp(ct.slot, ct.alg, in)
 	if err != nil {
