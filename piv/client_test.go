@@ -127,3 +127,26 @@ func TestClientAgainstVirtualCard(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePublicKey feeds hostile public key templates (the 7F49 content of GENERATE and
+// GET METADATA) to the parser: no panic, and an accepted key has the size of its algorithm.
+func FuzzParsePublicKey(f *testing.F) {
+	f.Add(byte(piv.AlgRSA2048), []byte{0x81, 0x01, 0x01, 0x82, 0x03, 0x01, 0x00, 0x01})
+	f.Add(byte(piv.AlgECCP256), []byte{0x86, 0x01, 0x04})
+	f.Fuzz(func(t *testing.T, alg byte, elems []byte) {
+		pub, err := piv.ParsePublicKey(alg, elems)
+		if err != nil {
+			return
+		}
+		switch k := pub.(type) {
+		case *rsa.PublicKey:
+			if k.N.BitLen() != piv.RSABits(alg) {
+				t.Fatalf("RSA key of %d bits accepted for %s", k.N.BitLen(), piv.AlgName(alg))
+			}
+		case *ecdsa.PublicKey:
+			if k.Curve.Params().BitSize != piv.ECCBits(alg) {
+				t.Fatalf("EC key on the wrong curve accepted")
+			}
+		}
+	})
+}
