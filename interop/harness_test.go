@@ -224,26 +224,37 @@ func startCard(t *testing.T) *card {
 	c := &card{env: e, dir: dir, state: filepath.Join(dir, "card.json"), trace: filepath.Join(dir, "serve.log")}
 	c.ok(t, []string{e.pivcard, "init", "--state", c.state})
 	c.info = c.show(t)
+	c.serve(t)
+	t.Cleanup(func() { c.stop(t) })
+	return c
+}
 
-	logf, err := os.Create(c.trace)
+// serve starts `pivcard serve --trace` on the card's state file (appending to its trace) and waits
+// until a PC/SC client sees the card. After stop, it serves the same card again, as if it were
+// inserted again; the test's cleanup stops the new process.
+func (c *card) serve(t *testing.T) {
+	t.Helper()
+	logf, err := os.OpenFile(c.trace, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.cmd = exec.Command(e.pivcard, "serve", "--state", c.state, "--vpcd", vpcdAddr, "--trace")
+	c.cmd = exec.Command(c.env.pivcard, "serve", "--state", c.state, "--vpcd", vpcdAddr, "--trace")
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	if err := c.cmd.Start(); err != nil {
 		logf.Close()
 		t.Fatalf("start pivcard serve: %v", err)
 	}
-	c.done = make(chan struct{})
+	c.stopped, c.waitErr = false, nil
+	done := make(chan struct{})
+	c.done = done
+	cmd := c.cmd
 	go func() {
-		c.waitErr = c.cmd.Wait()
+		err := cmd.Wait()
 		logf.Close()
-		close(c.done)
+		c.waitErr = err
+		close(done)
 	}()
-	t.Cleanup(func() { c.stop(t) })
 	c.waitReady(t)
-	return c
 }
 
 // waitReady polls the reader until the card answers with its ATR and its own serial number (a card

@@ -190,6 +190,9 @@ func (e Error) String() string {
 // Error implements the error interface; it returns the same text as String.
 func (e Error) Error() string { return e.String() }
 
+// PCSCStatus returns the code; through it the minidriver engine passes PC/SC codes on as they are.
+func (e Error) PCSCStatus() uint32 { return uint32(e) }
+
 // callError wraps a failed PC/SC call's status with the operation that
 // failed, or returns nil when rc is SCARD_S_SUCCESS.
 func callError(op string, rc Error) error {

@@ -58,6 +58,10 @@ func (c *Client) do(ins, p1, p2 byte, data []byte) ([]byte, error) {
 	if c.ex.ExtendedLength {
 		ne = 65536 // the whole response in one exchange
 	}
+	switch ins {
+	case InsVerify, InsChangeReference, InsResetRetryCounter, InsPutData, InsSetMgmKey, InsImportKey, InsReset, InsSetPINRetries:
+		ne = 0 // ISO case 1 or 3: these answer no data, so no Le is sent
+	}
 	return c.ex.Do(apdu.Command{INS: ins, P1: p1, P2: p2, Data: data, Ne: ne})
 }
 
