@@ -328,24 +328,24 @@ func cardCalls(ctx *engine.Context, h *refhost.Host) []row {
 		}, 0},
 		{"GetProperty", func() error { _, err := ctx.GetProperty(spec.CPCardListPINs, 0); return err }, 0},
 		{"SetProperty", func() error { return ctx.SetProperty(spec.CPParentWindow, make([]byte, 8), 0) }, 0},
-		{"ConstructDHAgreement", ctx.ConstructDHAgreement, 0},
-		{"DeriveKey", ctx.DeriveKey, 0},
+		{"ConstructDHAgreement", func() error { return ctx.ConstructDHAgreement(&engine.DHAgreementInfo{Version: 2}) }, 0},
+		{"DeriveKey", func() error { return ctx.DeriveKey(&engine.DeriveKeyInfo{Version: 2}) }, 0},
 		{"DestroyDHAgreement", func() error { return ctx.DestroyDHAgreement(0, 0) }, 0},
-		{"ImportSessionKey", ctx.ImportSessionKey, 0},
+		{"ImportSessionKey", func() error { _, err := ctx.ImportSessionKey(0, nil, "KeyDataBlob", "AES", nil, 0); return err }, 0},
 	}
 }
 
 // skiCalls returns the secure key injection functions allowed in no-card mode.
 func skiCalls(ctx *engine.Context) []row {
 	return []row{
-		{"MDImportSessionKey", ctx.MDImportSessionKey, 0},
-		{"MDEncryptData", ctx.MDEncryptData, 0},
-		{"GetSharedKeyHandle", ctx.GetSharedKeyHandle, 0},
+		{"MDImportSessionKey", func() error { _, err := ctx.MDImportSessionKey("KeyDataBlob", "AES", nil); return err }, 0},
+		{"MDEncryptData", func() error { _, err := ctx.MDEncryptData(1, "Authenticate", nil, 0); return err }, 0},
+		{"GetSharedKeyHandle", func() error { _, _, err := ctx.GetSharedKeyHandle(nil, false); return err }, 0},
 		{"DestroyKey", func() error { return ctx.DestroyKey(1) }, 0},
-		{"GetAlgorithmProperty", ctx.GetAlgorithmProperty, 0},
-		{"GetKeyProperty", ctx.GetKeyProperty, 0},
-		{"SetKeyProperty", ctx.SetKeyProperty, 0},
-		{"ProcessEncryptedData", ctx.ProcessEncryptedData, 0},
+		{"GetAlgorithmProperty", func() error { _, err := ctx.GetAlgorithmProperty("AES", "Key Sizes", 0); return err }, 0},
+		{"GetKeyProperty", func() error { _, err := ctx.GetKeyProperty(1, "BlockLength", 0); return err }, 0},
+		{"SetKeyProperty", func() error { return ctx.SetKeyProperty(1, "IV", nil, 0) }, 0},
+		{"ProcessEncryptedData", func() error { _, err := ctx.ProcessEncryptedData(1, "Authenticate", nil, 0); return err }, 0},
 	}
 }
 
@@ -599,9 +599,9 @@ func TestWriteFunctionsUnsupported(t *testing.T) {
 		{"DeleteContainer", func() error { return ctx.DeleteContainer(0, 0) }, 0},
 		{"SetContainerProperty PIN", func() error { return ctx.SetContainerProperty(0, spec.CCPPINIdentifier, []byte{3, 0, 0, 0}, 0) }, 0},
 		{"SetContainerProperty ECDH", func() error { return ctx.SetContainerProperty(1, spec.CCPAssociatedECDHKey, []byte{1}, 0) }, 0},
-		{"ImportSessionKey", ctx.ImportSessionKey, 0},
-		{"ConstructDHAgreement", ctx.ConstructDHAgreement, 0},
-		{"DeriveKey", ctx.DeriveKey, 0},
+		{"ImportSessionKey", func() error { _, err := ctx.ImportSessionKey(0, nil, "KeyDataBlob", "AES", nil, 0); return err }, 0},
+		{"ConstructDHAgreement", func() error { return ctx.ConstructDHAgreement(&engine.DHAgreementInfo{Version: 2}) }, 0},
+		{"DeriveKey", func() error { return ctx.DeriveKey(&engine.DeriveKeyInfo{Version: 2}) }, 0},
 		{"DestroyDHAgreement", func() error { return ctx.DestroyDHAgreement(0, 0) }, 0},
 	}
 	runRows(t, expect(rows, spec.SCardEUnsupportedFeature))

@@ -1,15 +1,54 @@
 package engine
 
-// Functions whose implementation comes with later work (ECDH and key derivation, secure key
-// injection). They are wired already so that the C ABI and the callers see their final shape;
-// until then they answer SCARD_E_UNSUPPORTED_FEATURE (and, for the functions not allowed in
-// no-card mode, SCARD_E_INVALID_PARAMETER there).
+// The functions of this file take their final Go form already, so that the C ABI converts every
+// argument once and later work only fills in the engine. Until then they answer
+// SCARD_E_UNSUPPORTED_FEATURE (and the functions not allowed in no-card mode answer
+// SCARD_E_INVALID_PARAMETER there, like every card function).
+
+// DHAgreementInfo is CARD_DH_AGREEMENT_INFO: the peer's public key (a BCRYPT_ECCKEY_BLOB) in,
+// the agreement index out.
+type DHAgreementInfo struct {
+	Version        uint32
+	ContainerIndex byte
+	Flags          uint32
+	PublicKey      []byte // nil stands for a NULL pbPublicKey
+	AgreementIndex byte   // out
+}
+
+// KDFParam is one NCryptBuffer of a KDF parameter list: its BufferType and the bytes pvBuffer
+// points to (cbBuffer of them; nil for a NULL pvBuffer).
+type KDFParam struct {
+	Type uint32
+	Data []byte
+}
+
+// DeriveKeyInfo is CARD_DERIVE_KEY. Params is the NCryptBufferDesc (nil for a NULL
+// pParameterList; ParamsVersion is its ulVersion). The derived key comes back in DerivedKey (a
+// buffer from the caller's allocator) and DerivedSize, or, with CARD_RETURN_KEY_HANDLE, as Key.
+type DeriveKeyInfo struct {
+	Version        uint32
+	Flags          uint32
+	KDF            string
+	HasKDF         bool
+	AgreementIndex byte
+	Params         []KDFParam
+	HasParams      bool
+	ParamsVersion  uint32
+	AlgID          string // version 2
+	HasAlgID       bool
+	KeyLen         uint32 // bits, version 2
+	DerivedKey     []byte // out
+	DerivedSize    int    // out
+	Key            uintptr
+}
 
 // ConstructDHAgreement is CardConstructDHAgreement.
-func (c *Context) ConstructDHAgreement() error { return c.stub("CardConstructDHAgreement") }
+func (c *Context) ConstructDHAgreement(info *DHAgreementInfo) error {
+	return c.stub("CardConstructDHAgreement")
+}
 
 // DeriveKey is CardDeriveKey.
-func (c *Context) DeriveKey() error { return c.stub("CardDeriveKey") }
+func (c *Context) DeriveKey(info *DeriveKeyInfo) error { return c.stub("CardDeriveKey") }
 
 // DestroyDHAgreement is CardDestroyDHAgreement.
 func (c *Context) DestroyDHAgreement(index byte, flags uint32) error {
@@ -26,29 +65,49 @@ func (c *Context) skiStub(fn string) error {
 	return unsupported(fn)
 }
 
-// ImportSessionKey is CardImportSessionKey (not allowed in no-card mode).
-func (c *Context) ImportSessionKey() error { return c.stub("CardImportSessionKey") }
+// ImportSessionKey is CardImportSessionKey (not allowed in no-card mode). padding is the
+// BCRYPT_OAEP_PADDING_INFO when flags select OAEP (nil for a NULL pPaddingInfo).
+func (c *Context) ImportSessionKey(idx byte, padding *OAEPInfo, blobType, algID string, input []byte, flags uint32) (uintptr, error) {
+	return 0, c.stub("CardImportSessionKey")
+}
 
 // MDImportSessionKey is MDImportSessionKey.
-func (c *Context) MDImportSessionKey() error { return c.skiStub("MDImportSessionKey") }
+func (c *Context) MDImportSessionKey(blobType, algID string, input []byte) (uintptr, error) {
+	return 0, c.skiStub("MDImportSessionKey")
+}
 
-// MDEncryptData is MDEncryptData.
-func (c *Context) MDEncryptData() error { return c.skiStub("MDEncryptData") }
+// MDEncryptData is MDEncryptData: the encrypted blocks, each in a buffer from the caller's
+// allocator.
+func (c *Context) MDEncryptData(key uintptr, secureFunction string, input []byte, flags uint32) ([][]byte, error) {
+	return nil, c.skiStub("MDEncryptData")
+}
 
-// GetSharedKeyHandle is CardGetSharedKeyHandle.
-func (c *Context) GetSharedKeyHandle() error { return c.skiStub("CardGetSharedKeyHandle") }
+// GetSharedKeyHandle is CardGetSharedKeyHandle: an optional output message (from the caller's
+// allocator) and the key handle (0: another round trip is needed).
+func (c *Context) GetSharedKeyHandle(input []byte, wantOutput bool) ([]byte, uintptr, error) {
+	return nil, 0, c.skiStub("CardGetSharedKeyHandle")
+}
 
 // DestroyKey is CardDestroyKey.
-func (c *Context) DestroyKey(h uintptr) error { return c.skiStub("CardDestroyKey") }
+func (c *Context) DestroyKey(key uintptr) error { return c.skiStub("CardDestroyKey") }
 
 // GetAlgorithmProperty is CardGetAlgorithmProperty.
-func (c *Context) GetAlgorithmProperty() error { return c.skiStub("CardGetAlgorithmProperty") }
+func (c *Context) GetAlgorithmProperty(algID, property string, flags uint32) ([]byte, error) {
+	return nil, c.skiStub("CardGetAlgorithmProperty")
+}
 
 // GetKeyProperty is CardGetKeyProperty.
-func (c *Context) GetKeyProperty() error { return c.skiStub("CardGetKeyProperty") }
+func (c *Context) GetKeyProperty(key uintptr, property string, flags uint32) ([]byte, error) {
+	return nil, c.skiStub("CardGetKeyProperty")
+}
 
 // SetKeyProperty is CardSetKeyProperty.
-func (c *Context) SetKeyProperty() error { return c.skiStub("CardSetKeyProperty") }
+func (c *Context) SetKeyProperty(key uintptr, property string, input []byte, flags uint32) error {
+	return c.skiStub("CardSetKeyProperty")
+}
 
-// ProcessEncryptedData is CardProcessEncryptedData.
-func (c *Context) ProcessEncryptedData() error { return c.skiStub("CardProcessEncryptedData") }
+// ProcessEncryptedData is CardProcessEncryptedData: the output bytes (which the ABI copies into
+// the caller's buffer, or only measures when the caller passes none).
+func (c *Context) ProcessEncryptedData(key uintptr, secureFunction string, data [][]byte, flags uint32) ([]byte, error) {
+	return nil, c.skiStub("CardProcessEncryptedData")
+}

@@ -272,7 +272,9 @@ func (c *Context) DeauthenticateEx(set spec.PINSet, flags uint32) error {
 			return err
 		}
 	}
-	if set.Has(spec.RoleAdmin) {
+	if set.Has(spec.RoleAdmin) && c.auth.admin {
+		// Only this context's own admin login is known; logging out costs three APDUs, so a
+		// context that never authenticated the admin sends none.
 		if err := c.logoutAdmin(fn); err != nil {
 			return err
 		}
