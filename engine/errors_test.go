@@ -199,8 +199,8 @@ func TestAcquireContextErrors(t *testing.T) {
 		{"unknown ATR", with(func(p *engine.AcquireParams) { p.ATR = []byte{0x3B, 0x02, 0x14, 0x50} }), spec.SCardEUnknownCard},
 		{"nil host", with(func(p *engine.AcquireParams) { p.Host = nil }), spec.SCardEInvalidParameter},
 		{"version 0", with(func(p *engine.AcquireParams) { p.Version = 0 }), spec.ErrorRevisionMismatch},
-		{"version 4", with(func(p *engine.AcquireParams) { p.Version = 4 }), spec.ErrorRevisionMismatch},
-		{"version 5", with(func(p *engine.AcquireParams) { p.Version = 5 }), spec.ErrorRevisionMismatch},
+		{"version 0", with(func(p *engine.AcquireParams) { p.Version = 0 }), spec.ErrorRevisionMismatch},
+		{"version 3", with(func(p *engine.AcquireParams) { p.Version = 3 }), spec.ErrorRevisionMismatch},
 		{"version 6", with(func(p *engine.AcquireParams) { p.Version = 6 }), spec.Success},
 		{"version 8", with(func(p *engine.AcquireParams) { p.Version = 8 }), spec.Success},
 		{"flags 2", with(func(p *engine.AcquireParams) { p.Flags = 2 }), spec.SCardEInvalidParameter},
@@ -212,11 +212,11 @@ func TestAcquireContextErrors(t *testing.T) {
 		{"order: ATR length before content", with(func(p *engine.AcquireParams) { p.ATR = []byte{0} }), spec.SCardEInvalidParameter},
 		{"order: ATR content before host", with(func(p *engine.AcquireParams) { p.ATR, p.Host = []byte{0, 0, 0}, nil }), spec.SCardEUnknownCard},
 		{"order: host before version", with(func(p *engine.AcquireParams) { p.Host, p.Version = nil, 5 }), spec.SCardEInvalidParameter},
-		{"order: version before ATR lookup", with(func(p *engine.AcquireParams) { p.Version, p.ATR = 5, []byte{0x3B, 0x02, 0x14, 0x50} }), spec.ErrorRevisionMismatch},
+		{"order: version before ATR lookup", with(func(p *engine.AcquireParams) { p.Version, p.ATR = 3, []byte{0x3B, 0x02, 0x14, 0x50} }), spec.ErrorRevisionMismatch},
 		// No-card mode.
 		{"no-card mode", with(func(p *engine.AcquireParams) { p.Flags, p.Card, p.ATR, p.HasCardName = 1, nil, nil, false }), spec.Success},
 		{"no-card mode, nil host", with(func(p *engine.AcquireParams) { p.Flags, p.Card, p.ATR, p.Host = 1, nil, nil, nil }), spec.SCardEInvalidParameter},
-		{"no-card mode, version 5", with(func(p *engine.AcquireParams) { p.Flags, p.Card, p.ATR, p.Version = 1, nil, nil, 5 }), spec.ErrorRevisionMismatch},
+		{"no-card mode, version 3", with(func(p *engine.AcquireParams) { p.Flags, p.Card, p.ATR, p.Version = 1, nil, nil, 3 }), spec.ErrorRevisionMismatch},
 		// The card.
 		{"no PIV application", with(func(p *engine.AcquireParams) {
 			p.Card = fakeCard(func([]byte) ([]byte, error) { return []byte{0x6A, 0x82}, nil })
@@ -237,7 +237,7 @@ func TestAcquireContextErrors(t *testing.T) {
 	runRows(t, rows)
 
 	// Version negotiation: the context's version is min(requested, 7).
-	for _, v := range []uint32{6, 7, 8, 100, 0xFFFFFFFF} {
+	for _, v := range []uint32{4, 5, 6, 7, 8, 100, 0xFFFFFFFF} {
 		p := good()
 		p.Version = v
 		ctx, err := m.AcquireContext(p)

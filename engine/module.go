@@ -22,7 +22,7 @@ import (
 
 // Version range of CARD_DATA this minidriver serves.
 const (
-	MinimumVersion = 6
+	MinimumVersion = 4
 	CurrentVersion = 7
 )
 
