@@ -71,3 +71,47 @@ build:
 clean:
 	$(GO) clean ./...
 	$(GO) clean -testcache
+
+# ---- cardmod.dll and libcardmod.so (the C ABI, cabi/dll) ----
+VERSION ?= 0.4.0
+VERSION_COMMA := $(subst .,$(comma),$(VERSION)),0
+comma := ,
+DLL_PKG := ./cabi/dll
+DLL_SRC := $(wildcard cabi/dll/*.go cabi/dll/*.c cabi/dll/*.h cabi/include/*.h) $(shell find engine spec piv rsapad apdu tlv pcsc -name '*.go' -not -name '*_test.go')
+DLL_LDFLAGS := -s -w -extldflags=-Wl,--kill-at
+
+.PHONY: dll dll-check
+dll: build/cardmod64.dll build/cardmod32.dll build/libcardmod.so
+
+build/libcardmod.so: $(DLL_SRC)
+	@mkdir -p build
+	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -o $@ $(DLL_PKG)
+
+cabi/dll/cardmod.rc: cabi/dll/cardmod.rc.in Makefile
+	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@VERSION_COMMA@/$(VERSION_COMMA)/g' $< > $@
+
+cabi/dll/rsrc_windows_amd64.syso: cabi/dll/cardmod.rc
+	x86_64-w64-mingw32-windres -O coff -o $@ $<
+
+cabi/dll/rsrc_windows_386.syso: cabi/dll/cardmod.rc
+	i686-w64-mingw32-windres -O coff -o $@ $<
+
+build/cardmod64.dll: $(DLL_SRC) cabi/dll/rsrc_windows_amd64.syso
+	@mkdir -p build
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -buildmode=c-shared -ldflags='$(DLL_LDFLAGS)' -o $@ $(DLL_PKG)
+	$(GO) run ./cabi/exportfix -keep CardAcquireContext $@
+	@rm -f build/cardmod64.h
+
+build/cardmod32.dll: $(DLL_SRC) cabi/dll/rsrc_windows_386.syso
+	@mkdir -p build
+	GOOS=windows GOARCH=386 CGO_ENABLED=1 CC=i686-w64-mingw32-gcc $(GO) build -buildmode=c-shared -ldflags='$(DLL_LDFLAGS)' -o $@ $(DLL_PKG)
+	$(GO) run ./cabi/exportfix -keep CardAcquireContext $@
+	@rm -f build/cardmod32.h
+
+# Exports: exactly CardAcquireContext, undecorated, in both DLLs.
+dll-check: build/cardmod64.dll build/cardmod32.dll
+	@for f in build/cardmod64.dll build/cardmod32.dll; do \
+		names=$$(x86_64-w64-mingw32-objdump -p $$f | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$$/p' | awk 'NR>1 && NF {print $$NF}'); \
+		echo "$$f exports: $$names"; \
+		[ "$$names" = "CardAcquireContext" ] || { echo "unexpected exports in $$f"; exit 1; }; \
+	done

@@ -33,6 +33,10 @@ type ATREntry struct {
 	ATR   []byte
 	Mask  []byte
 	Match func(atr []byte) bool
+	// Extended says the card takes extended-length APDUs (fewer round trips); cards not known
+	// to are driven with short APDUs, command chaining and GET RESPONSE, which every PIV card
+	// supports.
+	Extended bool
 }
 
 func (e ATREntry) matches(atr []byte) bool {
@@ -87,8 +91,8 @@ func historical(atr []byte) []byte {
 // KnownCards is the built-in table of supported cards: the cardmod virtual PIV card, YubiKeys
 // (every model whose historical bytes name it) and the ATRs of PIV cards commonly deployed.
 var KnownCards = []ATREntry{
-	{Name: "cardmod virtual PIV", Match: func(atr []byte) bool { return string(historical(atr)) == "cardmod-piv" }},
-	{Name: "YubiKey", Match: func(atr []byte) bool {
+	{Name: "cardmod virtual PIV", Extended: true, Match: func(atr []byte) bool { return string(historical(atr)) == "cardmod-piv" }},
+	{Name: "YubiKey", Extended: true, Match: func(atr []byte) bool {
 		return strings.Contains(strings.ToLower(string(historical(atr))), "yubikey")
 	}},
 }
@@ -106,6 +110,16 @@ func NewModule(extra ...ATREntry) *Module {
 	m := &Module{cards: append(append([]ATREntry(nil), KnownCards...), extra...)}
 	m.sessions.init()
 	return m
+}
+
+// ExtendedLength reports whether the card with this ATR is known to take extended-length APDUs.
+func (m *Module) ExtendedLength(atr []byte) bool {
+	for _, e := range m.cards {
+		if e.matches(atr) {
+			return e.Extended
+		}
+	}
+	return false
 }
 
 // KnownATR reports whether the module supports a card with this ATR.
