@@ -115,3 +115,69 @@ dll-check: build/cardmod64.dll build/cardmod32.dll
 		echo "$$f exports: $$names"; \
 		[ "$$names" = "CardAcquireContext" ] || { echo "unexpected exports in $$f"; exit 1; }; \
 	done
+
+# ---- Windows packaging (packaging/README.md) --------------------------------
+# The INF, .reg and WiX source are generated from packaging/cards.go into
+# build/packaging/; the MSI is build/cardmod.msi. VERSION is the product version.
+# DLLDIR (where cardmod64.dll and cardmod32.dll are), PKGDIR and MSI can be overridden.
+# VERSION is also set (first) with the dll target: the DLLs carry it in their version resource.
+VERSION ?= 0.4.0
+# DLLDIR must be relative: wixl 0.101 cannot read an absolute File/@Source.
+DLLDIR ?= build
+PKGDIR ?= build/packaging
+MSI ?= build/cardmod.msi
+WIN_DLLS := $(DLLDIR)/cardmod64.dll $(DLLDIR)/cardmod32.dll
+
+.PHONY: packaging msi sign packaging-test
+
+# build/packaging/ becomes a driver package directory: the INF with the DLLs
+# beside it (copied when `make dll` has built them).
+packaging:
+	$(GO) run ./packaging/gen -out $(PKGDIR) -version $(VERSION)
+	@for f in $(WIN_DLLS); do \
+		if [ -f "$$f" ]; then cp "$$f" $(PKGDIR)/; else echo "packaging: $$f not built yet (make dll)"; fi; \
+	done
+
+msi: packaging
+	@for f in $(WIN_DLLS); do [ -f "$$f" ] || { echo "msi: $$f missing: run make dll first"; exit 1; }; done
+	wixl -a x64 -D VERSION=$(VERSION) -D BUILDDIR=$(DLLDIR) -o $(MSI) $(PKGDIR)/cardmod.wxs
+	@echo "msi: wrote $(MSI) (version $(VERSION))"
+
+# Signs the DLLs, rebuilds the MSI around the signed DLLs, signs the MSI, verifies all three.
+#   make sign SIGN_CERT=cert.pem SIGN_KEY=key.pem [SIGN_PASS=...] [TIMESTAMP_URL=...] [SIGN_CAFILE=root.pem]
+#   make sign SIGN_CERT=cert.pfx SIGN_KEY=- SIGN_PASS=...
+#   make sign SIGN_SELF_SIGNED=1     (throwaway test certificate in build/testcert/)
+sign:
+	@if [ -n "$(SIGN_SELF_SIGNED)" ]; then \
+		bash packaging/sign.sh --self-signed build/testcert >/dev/null; \
+		cert=build/testcert/cert.pem; key=build/testcert/key.pem; ca=build/testcert/cert.pem; \
+	elif [ -n "$(SIGN_CERT)" ]; then \
+		cert='$(SIGN_CERT)'; key='$(SIGN_KEY)'; ca='$(SIGN_CAFILE)'; \
+	else \
+		echo "sign: set SIGN_CERT and SIGN_KEY (see packaging/README.md), or SIGN_SELF_SIGNED=1"; exit 1; \
+	fi; \
+	for f in $(WIN_DLLS); do [ -f "$$f" ] || { echo "sign: $$f missing: run make dll first"; exit 1; }; done; \
+	bash packaging/sign.sh "$$cert" "$$key" $(WIN_DLLS); \
+	$(MAKE) --no-print-directory msi; \
+	bash packaging/sign.sh "$$cert" "$$key" $(MSI); \
+	for f in $(WIN_DLLS) $(MSI); do \
+		if [ -n "$$ca" ]; then set -- -CAfile "$$ca"; else set --; fi; \
+		out=$$(osslsigncode verify "$$@" -in "$$f" 2>&1) || { echo "$$out"; echo "sign: $$f does not verify"; exit 1; }; \
+		echo "sign: $$f: signature verified"; \
+	done
+
+packaging-test:
+	$(GO) test -count=1 -v ./packaging/
+
+# ---- Wine test infrastructure (wine/README.md) -------------------------------
+.PHONY: wine-helpers wine-test
+
+# The helper DLLs for Wine: build/wine/{bcryptprimitives,winscard}.dll (x64)
+# and build/wine/x86/ (x86, built but not runnable here).
+wine-helpers:
+	bash scripts/wine-env.sh --build
+
+# Tests of Windows binaries under Wine (the prefix is created or reused by
+# scripts/wine-env.sh). Missing Wine or mingw-w64 fails here instead of skipping.
+wine-test:
+	CARDMOD_WINE_REQUIRED=1 $(GO) test -count=1 -v ./wine/

@@ -18,6 +18,17 @@ readonly DEPS=(
 	openssl:openssl
 	gcc:gcc
 	valgrind:valgrind
+	# Windows packaging (packaging/): MSI build and inspection, Authenticode signing.
+	wixl:wixl
+	msitools:msiinfo
+	osslsigncode:osslsigncode
+	# Windows builds and the Wine tests (scripts/wine-env.sh, ./wine). wine64
+	# is named because the wine package alone would be content with wine32,
+	# and wine32 (i386) cannot be installed on these machines.
+	wine:wine
+	wine64:/usr/lib/wine/wine64
+	gcc-mingw-w64-x86-64:x86_64-w64-mingw32-gcc
+	gcc-mingw-w64-i686:i686-w64-mingw32-gcc
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
