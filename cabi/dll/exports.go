@@ -89,6 +89,7 @@ func goCardQueryCapabilities(p C.PCARD_DATA, caps C.PCARD_CAPABILITIES) (ret C.D
 	if err != nil {
 		return status("CardQueryCapabilities", err)
 	}
+	caps.dwVersion = C.DWORD(v.Version)
 	caps.fCertificateCompression = cBool(v.CertificateCompression)
 	caps.fKeyGen = cBool(v.KeyGen)
 	return 0
@@ -438,6 +439,7 @@ func goCardGetFileInfo(p C.PCARD_DATA, dir, file C.LPSTR, info C.PCARD_FILE_INFO
 	if err != nil {
 		return status("CardGetFileInfo", err)
 	}
+	info.dwVersion = C.DWORD(fi.Version)
 	info.cbFileSize = C.DWORD(fi.FileSize)
 	info.AccessCondition = C.CARD_FILE_ACCESS_CONDITION(fi.AccessCondition)
 	return 0
@@ -457,6 +459,7 @@ func goCardQueryFreeSpace(p C.PCARD_DATA, flags C.DWORD, info C.PCARD_FREE_SPACE
 	if err != nil {
 		return status("CardQueryFreeSpace", err)
 	}
+	info.dwVersion = C.DWORD(fs.Version)
 	info.dwBytesAvailable = C.DWORD(fs.BytesAvailable)
 	info.dwKeyContainersAvailable = C.DWORD(fs.KeyContainersAvailable)
 	info.dwMaxKeyContainers = C.DWORD(fs.MaxKeyContainers)
@@ -474,6 +477,7 @@ func goCardQueryKeySizes(p C.PCARD_DATA, keySpec, flags C.DWORD, ks C.PCARD_KEY_
 	if err != nil {
 		return status("CardQueryKeySizes", err)
 	}
+	ks.dwVersion = C.DWORD(v.Version)
 	ks.dwMinimumBitlen = C.DWORD(v.Minimum)
 	ks.dwDefaultBitlen = C.DWORD(v.Default)
 	ks.dwMaximumBitlen = C.DWORD(v.Maximum)
