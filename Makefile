@@ -181,3 +181,11 @@ wine-helpers:
 # scripts/wine-env.sh). Missing Wine or mingw-w64 fails here instead of skipping.
 wine-test:
 	CARDMOD_WINE_REQUIRED=1 $(GO) test -count=1 -v ./wine/
+
+# ---- native test tier of the C ABI (cabi/ctest) ----
+# A C host (cabi/ctest/host.c) loads build/libcardmod.so, fills CARD_DATA as the Base CSP does and
+# drives the function table against a virtual card served to pcscd through vpcd: plainly, under
+# valgrind (cabi/ctest/go-runtime.supp) and in bench mode. See cabi/ctest/README.md.
+.PHONY: ctest
+ctest: build/libcardmod.so
+	bash scripts/with-pcscd.sh $(GO) test -count=1 -v ./cabi/ctest/
