@@ -1,7 +1,9 @@
 # cardmod build and test entry points. `make check` is what CI runs
-# (.ci/run): dependencies, formatting, vet, unit tests with the race
-# detector, a short fuzz of every fuzz target, then the tests that need a
-# real pcscd with the vsmartcard-vpcd reader.
+# (.ci/run): dependencies, formatting, vet, the DLLs and their export checks,
+# unit tests with the race detector, a short fuzz of every fuzz target, the
+# tests that need a real pcscd with the vsmartcard-vpcd reader (interop with
+# yubico-piv-tool/OpenSC, the engine and libcardmod.so through PC/SC, the C
+# host under valgrind), and the Windows DLL under Wine.
 
 GO ?= go
 GOFMT ?= $(shell $(GO) env GOROOT)/bin/gofmt
@@ -9,12 +11,12 @@ GOFMT ?= $(shell $(GO) env GOROOT)/bin/gofmt
 FUZZTIME ?= 5s
 
 # Steps of `make check`, after deps. All run; the summary lists each result.
-CHECK_STEPS := fmt-check vet test fuzz-smoke interop
+CHECK_STEPS := fmt-check vet dlls test fuzz-smoke interop wine
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: check deps fmt-check vet test fuzz-smoke interop bench build clean
+.PHONY: check deps fmt-check vet dlls test fuzz-smoke interop wine bench build clean
 
 check: deps
 	@summary=""; status=0; \
@@ -56,11 +58,21 @@ fuzz-smoke:
 	done <<<"$$targets"; \
 	exit "$$fail"
 
-# Tests against a real pcscd: the vpcd end-to-end smoke test, then ./interop
-# when it exists. -p 1 because tests share vpcd's slot (port 35963).
-interop:
-	@if [ ! -d interop ]; then echo "interop: no ./interop directory yet; running the vpcd smoke test only"; fi
-	bash scripts/with-pcscd.sh bash -c '$(GO) test -count=1 -v -run Pcscd ./vcard/vpcd/ && if [ -d interop ]; then $(GO) test -count=1 -p 1 -v ./interop/...; fi'
+# Tests against a real pcscd (started and stopped by scripts/with-pcscd.sh): the vpcd smoke test,
+# the PC/SC transport, the interop tier (yubico-piv-tool, OpenSC, openssl, the engine through
+# PC/SC), the flow suite through libcardmod.so and the C host (plain, valgrind, bench).
+# -p 1 because the tests share vpcd's slot (port 35963).
+interop: build/libcardmod.so
+	bash scripts/with-pcscd.sh $(GO) test -count=1 -p 1 ./vcard/vpcd/ ./pcsc/ ./interop/... ./mdflow/... ./cabi/ctest/
+
+# The DLLs, their exports (exactly CardAcquireContext, stdcall on x86) and version resources.
+dlls: build/libcardmod.so dll-check
+	$(GO) test -count=1 ./cabi/dllcheck/ ./cabi/layout/
+
+# Windows binaries under Wine: the helper DLLs, then mdhost.exe running the flow suite through
+# build/cardmod64.dll against a virtual card.
+wine: build/cardmod64.dll
+	CARDMOD_WINE=1 CARDMOD_WINE_REQUIRED=1 $(GO) test -count=1 ./wine/ ./cmd/mdhost/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
