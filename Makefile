@@ -86,8 +86,8 @@ clean:
 
 # ---- cardmod.dll and libcardmod.so (the C ABI, cabi/dll) ----
 VERSION ?= 0.4.0
-VERSION_COMMA := $(subst .,$(comma),$(VERSION)),0
 comma := ,
+VERSION_COMMA = $(subst .,$(comma),$(VERSION)),0
 DLL_PKG := ./cabi/dll
 DLL_SRC := $(wildcard cabi/dll/*.go cabi/dll/*.c cabi/dll/*.h cabi/include/*.h) $(shell find engine spec piv rsapad apdu tlv pcsc -name '*.go' -not -name '*_test.go')
 DLL_LDFLAGS := -s -w -extldflags=-Wl,--kill-at
