@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,6 +26,43 @@ func libPath(t *testing.T) string {
 		t.Skipf("no minidriver library at %s (make dll, or set CARDMOD_LIB): %v", abs, err)
 	}
 	return abs
+}
+
+// Targets of the load cost (--measure): loading the library and acquiring a first context under
+// 50 ms, adding under 20 MB to the process.
+const (
+	targetLoadMs = 50
+	targetMemMB  = 20
+)
+
+var measureRe = regexp.MustCompile(`(?m)^measure: load\+acquire ([0-9.]+) ms, memory ([+-][0-9.]+) MB \(working set ([0-9.]+) -> ([0-9.]+) MB\)\r?$`)
+
+// logMeasure logs the --measure line of out and whether the targets are met; it fails only
+// when the line is missing or unparsable.
+func logMeasure(t *testing.T, out []byte) {
+	t.Helper()
+	m := measureRe.FindSubmatch(out)
+	if m == nil {
+		t.Errorf("no --measure line")
+		return
+	}
+	var v [4]float64
+	for i := range v {
+		var err error
+		if v[i], err = strconv.ParseFloat(string(m[i+1]), 64); err != nil {
+			t.Errorf("--measure line %q: %v", m[0], err)
+			return
+		}
+	}
+	met := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	t.Logf("%s", bytes.TrimRight(m[0], "\r"))
+	t.Logf("targets: load+acquire %.1f ms < %d ms: %s; memory %+.1f MB < %d MB: %s",
+		v[0], targetLoadMs, met(v[0] < targetLoadMs), v[1], targetMemMB, met(v[1] < targetMemMB))
 }
 
 func TestUsage(t *testing.T) {
@@ -65,9 +103,10 @@ func TestMdhost(t *testing.T) {
 			if err := mdflow.WriteEnvFile(envFile, env); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(bin, "--lib", lib, "--reader", mdflowtest.Reader, "--env", envFile)
+			cmd := exec.Command(bin, "--lib", lib, "--reader", mdflowtest.Reader, "--env", envFile, "--measure")
 			out, err := cmd.CombinedOutput()
 			t.Logf("mdhost output:\n%s", out)
+			logMeasure(t, out)
 			summary := regexp.MustCompile(`(?m)^(\d+) passed, (\d+) failed$`).FindSubmatch(out)
 			if summary == nil {
 				t.Fatalf("no summary line (%v)", err)
@@ -80,13 +119,15 @@ func TestMdhost(t *testing.T) {
 				t.Errorf("mdhost reported failures (exit %v)", err)
 			}
 			// JSON form, one flow.
-			cmd = exec.Command(bin, "--lib", lib, "--reader", mdflowtest.Reader, "--env", envFile, "--json", "--run", "^files$")
+			cmd = exec.Command(bin, "--lib", lib, "--reader", mdflowtest.Reader, "--env", envFile, "--json", "--run", "^files$", "--measure")
 			out, err = cmd.Output()
 			var rep report
 			if jerr := json.Unmarshal(out, &rep); jerr != nil || len(rep.Flows) != 1 || rep.Flows[0].Name != "files" {
 				t.Errorf("--json: %v %v\n%s", err, jerr, out)
 			} else if !rep.Flows[0].Pass || err != nil {
 				t.Errorf("--json files: %+v, %v", rep.Flows[0], err)
+			} else if m := rep.Measure; m == nil || m.LoadAcquireMs <= 0 || m.AfterBytes == 0 {
+				t.Errorf("--json --measure: measure %+v", m)
 			}
 		})
 	}

@@ -65,10 +65,11 @@ func TestMdhostWine(t *testing.T) {
 				t.Fatal(err)
 			}
 			cmd := exec.Command("bash", filepath.Join(root, "scripts", "wine-env.sh"), "wine", exe,
-				"--lib", dll, "--reader", "cardmod Virtual Reader 0", "--env", envFile)
+				"--lib", dll, "--reader", "cardmod Virtual Reader 0", "--env", envFile, "--measure")
 			cmd.Env = append(os.Environ(), "CARDMOD_CARD_ADDR="+ln.Addr().String())
 			out, err := cmd.CombinedOutput()
 			t.Logf("mdhost.exe under Wine:\n%s", out)
+			logMeasure(t, out)
 			m := regexp.MustCompile(`(?m)^(\d+) passed, (\d+) failed`).FindSubmatch(out)
 			if m == nil {
 				t.Fatalf("no summary (%v)", err)
