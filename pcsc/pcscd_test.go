@@ -134,7 +134,7 @@ func connectWhenPresent(tb testing.TB, ctx *Context, mode ShareMode) *Card {
 		}
 		if !errors.Is(err, SCardENoSmartcard) && !errors.Is(err, SCardWRemovedCard) &&
 			!errors.Is(err, SCardEUnknownReader) && !errors.Is(err, SCardEReaderUnavailable) &&
-			!errors.Is(err, SCardWUnresponsiveCard) {
+			!errors.Is(err, SCardWUnresponsiveCard) && !errors.Is(err, SCardWUnpoweredCard) {
 			tb.Fatalf("Connect: %v", err)
 		}
 		if time.Now().After(deadline) {
