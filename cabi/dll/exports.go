@@ -550,19 +550,9 @@ func goCardRSADecrypt(p C.PCARD_DATA, info C.PCARD_RSA_DECRYPT_INFO) (ret C.DWOR
 	if info.dwVersion >= 2 {
 		di.PaddingType = uint32(info.dwPaddingType)
 		if info.pPaddingInfo != nil && di.PaddingType == spec.CardPaddingOAEP {
-			if !aligned(unsafe.Pointer(info.pPaddingInfo)) {
+			if di.OAEP, ok = oaepInfo(info.pPaddingInfo); !ok {
 				return invalid
 			}
-			oaep := (*C.BCRYPT_OAEP_PADDING_INFO)(info.pPaddingInfo)
-			oi := &engine.OAEPInfo{Label: goBytes((*C.BYTE)(unsafe.Pointer(oaep.pbLabel)), C.DWORD(oaep.cbLabel))}
-			if oaep.pszAlgId != nil {
-				alg, ok := wideString((*C.WCHAR)(unsafe.Pointer(oaep.pszAlgId)))
-				if !ok {
-					return invalid
-				}
-				oi.AlgID, oi.HasAlgID = alg, true
-			}
-			di.OAEP = oi
 		}
 	}
 	if err := c.ctx.RSADecrypt(di); err != nil {
@@ -570,6 +560,24 @@ func goCardRSADecrypt(p C.PCARD_DATA, info C.PCARD_RSA_DECRYPT_INFO) (ret C.DWOR
 	}
 	info.cbData = C.DWORD(len(di.Data))
 	return 0
+}
+
+// oaepInfo reads a BCRYPT_OAEP_PADDING_INFO; ok is false for a misaligned structure or an
+// unreadable hash name.
+func oaepInfo(p C.LPVOID) (*engine.OAEPInfo, bool) {
+	if !aligned(unsafe.Pointer(p)) {
+		return nil, false
+	}
+	oaep := (*C.BCRYPT_OAEP_PADDING_INFO)(p)
+	oi := &engine.OAEPInfo{Label: goBytes((*C.BYTE)(unsafe.Pointer(oaep.pbLabel)), C.DWORD(oaep.cbLabel))}
+	if oaep.pszAlgId != nil {
+		alg, ok := wideString((*C.WCHAR)(unsafe.Pointer(oaep.pszAlgId)))
+		if !ok {
+			return nil, false
+		}
+		oi.AlgID, oi.HasAlgID = alg, true
+	}
+	return oi, true
 }
 
 //export goCardConstructDHAgreement
@@ -908,17 +916,8 @@ func goCardImportSessionKey(p C.PCARD_DATA, idx C.BYTE, padding C.LPVOID, blobTy
 	}
 	var oi *engine.OAEPInfo
 	if padding != nil && uint32(flags)&spec.CardPaddingOAEP != 0 {
-		if !aligned(unsafe.Pointer(padding)) {
+		if oi, ok = oaepInfo(padding); !ok {
 			return invalid
-		}
-		oaep := (*C.BCRYPT_OAEP_PADDING_INFO)(padding)
-		oi = &engine.OAEPInfo{Label: goBytes((*C.BYTE)(unsafe.Pointer(oaep.pbLabel)), C.DWORD(oaep.cbLabel))}
-		if oaep.pszAlgId != nil {
-			a, ok := wideString((*C.WCHAR)(unsafe.Pointer(oaep.pszAlgId)))
-			if !ok {
-				return invalid
-			}
-			oi.AlgID, oi.HasAlgID = a, true
 		}
 	}
 	input := goBytes(pb, cb)
