@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +61,9 @@ type cardModel struct {
 	version  [3]byte
 	serial   uint32
 	mgmAlg   byte // management key algorithm; 0 until known
+	// discovered lists the standard slots outside the map that held a certificate at the first
+	// inventory of this context; nil until then.
+	discovered []byte
 }
 
 // slotData is what a context read of one key slot.
@@ -120,14 +122,37 @@ func (c *Context) refresh() error {
 	return c.ensureInventory()
 }
 
-// ensureInventory loads the map object, or, on a card without one, probes the certificate
-// objects of the standard slots (and of the retired slots the key history object counts), and
+// standardSlots are the key slots every inventory looks at.
+var standardSlots = []byte{piv.SlotAuth, piv.SlotSign, piv.SlotKeyMgmt, piv.SlotCardAuth}
+
+// isContainerSlot reports whether a PIV slot can hold a container.
+func isContainerSlot(s byte) bool {
+	for _, c := range containerSlots {
+		if c == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ensureInventory loads the map object and the certificate objects of the slots that matter, and
 // derives cardcf.
+//
+// With a map object, the certificate objects of every slot the map references are read at each
+// inventory (that is, each time the caller reads cardcf), and their digest is compared with the
+// one the map recorded when it was written: a certificate replaced, added or removed by another
+// PIV tool changes the cardcf reported, so no cache serves a stale certificate. The first
+// inventory of a context also reads the standard slots the map does not reference, so that keys
+// another tool put there appear as containers.
+//
+// Without a map object, the containers are the slots holding a certificate: the standard slots
+// and the retired slots the key history object counts; cardcf is a digest of them.
 func (c *Context) ensureInventory() error {
 	if c.card.loaded {
 		return nil
 	}
 	c.card.slots = map[byte]*slotData{}
+	c.card.mapObj = nil
 	raw, err := c.piv.GetData(MapObjectTag)
 	switch {
 	case err == nil:
@@ -136,105 +161,144 @@ func (c *Context) ensureInventory() error {
 			return errf(spec.SCardECommDataLost, "map object: %v", perr)
 		}
 		c.card.mapObj = m
-		c.card.cardcf = bytes.Clone(m.Cardcf)
-		c.card.loaded = true
-		return nil
 	case errors.Is(err, apdu.SWFileNotFound):
-		c.card.mapObj = nil
 	default:
 		return cardError("read map object", err)
 	}
-	// No map object: the containers are the slots holding a certificate.
-	slots := []byte{piv.SlotAuth, piv.SlotSign, piv.SlotKeyMgmt, piv.SlotCardAuth}
-	if kh, err := c.piv.GetData(piv.ObjKeyHistory); err == nil {
-		if n, ok, _ := tlv.Find(kh, 0xC1); ok && len(n) == 1 {
-			for i := 0; i < int(n[0]) && i < 20; i++ {
-				slots = append(slots, piv.SlotRetired1+byte(i))
+	var slots []byte
+	if m := c.card.mapObj; m != nil {
+		slots = m.keySlots()
+		if c.card.discovered == nil {
+			c.card.discovered = []byte{}
+			for _, s := range standardSlots {
+				if !bytes.Contains(slots, []byte{s}) {
+					sd, err := c.readSlot(s)
+					if err != nil {
+						return err
+					}
+					if sd.certObj != nil {
+						c.card.discovered = append(c.card.discovered, s)
+					}
+				}
 			}
 		}
-	} else if !errors.Is(err, apdu.SWFileNotFound) {
-		return cardError("read key history", err)
+	} else {
+		slots = append([]byte(nil), standardSlots...)
+		if kh, err := c.piv.GetData(piv.ObjKeyHistory); err == nil {
+			if n, ok, _ := tlv.Find(kh, 0xC1); ok && len(n) == 1 {
+				for i := 0; i < int(n[0]) && i < 20; i++ {
+					slots = append(slots, piv.SlotRetired1+byte(i))
+				}
+			}
+		} else if !errors.Is(err, apdu.SWFileNotFound) {
+			return cardError("read key history", err)
+		}
 	}
-	h := sha256.New()
 	for _, s := range slots {
-		sd, err := c.readSlot(s)
-		if err != nil {
+		if _, err := c.readSlot(s); err != nil {
 			return err
 		}
-		if sd.certObj != nil {
-			h.Write([]byte{s})
-			h.Write(sd.certObj)
-		}
 	}
-	sum := h.Sum(nil)
-	// A virtual cardcf that changes whenever a certificate changes, by us or anyone else.
-	c.card.cardcf = []byte{0, 0, sum[0], sum[1], sum[2], sum[3]}
+	if m := c.card.mapObj; m != nil {
+		var extra []byte
+		for _, s := range c.card.discovered {
+			if !bytes.Contains(slots, []byte{s}) {
+				if _, err := c.readSlot(s); err != nil {
+					return err
+				}
+				extra = append(extra, s)
+			}
+		}
+		c.card.cardcf = reportedCardcf(m, c.slotDigest(slots), c.slotDigest(extra), len(extra) > 0)
+	} else {
+		sum := c.slotDigest(slots)
+		// A virtual cardcf that changes whenever a certificate changes, by us or anyone else.
+		c.card.cardcf = []byte{0, 0, sum[0], sum[1], sum[2], sum[3]}
+	}
 	c.card.loaded = true
 	return nil
 }
 
-// certCacheTag names a certificate object in the caller's data cache. The tag includes cardid and
-// cardcf, so a change of either (a new card, or any change to the card made through a minidriver)
-// makes old entries unreachable.
-func (c *Context) certCacheTag(slot byte) (string, error) {
-	id := c.card.guid
-	if m := c.card.mapObj; m != nil && len(m.GUID) == 16 {
-		id = m.GUID // the map's copy spares reading the CHUID just to name cache entries
-	}
-	if id == nil {
-		var err error
-		if id, err = c.ensureGUID(); err != nil {
-			return "", err
+// keySlots returns the slots of the map's entries that stand for keys, in map order.
+func (m *mapObject) keySlots() []byte {
+	var out []byte
+	for i := range m.Containers {
+		if m.Containers[i].hasKey() {
+			out = append(out, m.Containers[i].slot())
 		}
 	}
-	return fmt.Sprintf("cardmod/cert/%s/%s/%02x", hex.EncodeToString(id), hex.EncodeToString(c.card.cardcf), slot), nil
+	return out
+}
+
+// slotDigest is the digest of the certificate objects of slots (as read by this context), in the
+// given order: 8 bytes of SHA-256 over each slot and its object's hash (or nothing when absent).
+func (c *Context) slotDigest(slots []byte) []byte {
+	h := sha256.New()
+	for _, s := range slots {
+		h.Write([]byte{s})
+		if sd := c.card.slots[s]; sd != nil && sd.certObj != nil {
+			sum := sha256.Sum256(sd.certObj)
+			h.Write([]byte{1})
+			h.Write(sum[:])
+		} else {
+			h.Write([]byte{0})
+		}
+	}
+	return h.Sum(nil)[:8]
+}
+
+// reportedCardcf is the cardcf of a card with a map object: the map's own when the certificate
+// objects are as the map recorded them, otherwise the map's with both counters moved by an amount
+// derived from the certificates, so that each state of the certificates gives its own value.
+func reportedCardcf(m *mapObject, digest, extraDigest []byte, extra bool) []byte {
+	if bytes.Equal(m.Digest, digest) && !extra {
+		return bytes.Clone(m.Cardcf)
+	}
+	cf, err := spec.ParseCacheFile(m.Cardcf)
+	if err != nil {
+		return bytes.Clone(m.Cardcf) // parseMapObject checked the length
+	}
+	h := sha256.New()
+	h.Write(digest)
+	if extra {
+		h.Write(extraDigest)
+	}
+	sum := h.Sum(nil)
+	delta := binary.BigEndian.Uint16(sum) | 1
+	cf.ContainersFreshness += delta
+	cf.FilesFreshness += delta
+	return cf.MarshalBinary()
 }
 
 // readSlot returns the certificate of a slot, reading its object at most once per inventory.
-// With a map object, the caller's cache is consulted first (the entries are keyed by cardcf).
 func (c *Context) readSlot(slot byte) (*slotData, error) {
 	if sd, ok := c.card.slots[slot]; ok && sd.read {
 		return sd, nil
 	}
-	sd := &slotData{read: true}
-	useCache := c.card.mapObj != nil
-	var obj []byte
-	var err error
-	var tag string
-	if useCache {
-		if tag, err = c.certCacheTag(slot); err != nil {
-			return nil, err
-		}
-	}
-	if useCache {
-		if cached, cerr := c.host.CacheLookup(tag); cerr == nil {
-			obj = cached
-			if len(obj) == 0 {
-				obj = nil
-				err = apdu.SWFileNotFound
-			}
-		} else {
-			obj, err = c.piv.GetData(piv.CertObject(slot))
-			if err == nil || errors.Is(err, apdu.SWFileNotFound) {
-				c.host.CacheAdd(tag, obj) // best effort: a NULL cache is fine
-			}
-		}
-	} else {
-		obj, err = c.piv.GetData(piv.CertObject(slot))
-	}
+	sd := &slotData{}
+	obj, err := c.piv.GetData(piv.CertObject(slot))
 	switch {
 	case err == nil:
-		sd.certObj = obj
-		der, pub, perr := decodeCertObject(obj)
-		if perr == nil {
-			sd.certDER, sd.pub = der, pub
-		}
+		sd.setObject(obj)
 	case errors.Is(err, apdu.SWFileNotFound):
+		sd.setObject(nil)
 	default:
 		return nil, cardError("read certificate", err)
 	}
 	c.card.slots[slot] = sd
 	return sd, nil
+}
+
+// setObject records the certificate object of a slot (nil: none).
+func (sd *slotData) setObject(obj []byte) {
+	sd.read = true
+	sd.certObj, sd.certDER, sd.pub = obj, nil, nil
+	if obj == nil {
+		return
+	}
+	if der, pub, err := decodeCertObject(obj); err == nil {
+		sd.certDER, sd.pub = der, pub
+	}
 }
 
 // maxCertSize bounds a decompressed certificate.
@@ -280,6 +344,7 @@ type container struct {
 	flags   byte
 	pin     spec.PINID
 	pub     crypto.PublicKey // nil when unknown (map entry without certificate)
+	keptPub crypto.PublicKey // the public key the map keeps for an uncertified key
 	cert    []byte
 	alg     byte // PIV algorithm of the key
 }
@@ -352,15 +417,15 @@ func (c *Context) containers() ([]container, error) {
 	var out []container
 	if m := c.card.mapObj; m != nil {
 		for _, mc := range m.Containers {
-			if mc.Flags&spec.ContainerMapValidContainer == 0 {
-				continue
+			if mc.visible() {
+				out = append(out, c.mapContainerView(mc))
 			}
-			ct, err := c.mapContainerView(mc)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ct)
 		}
+		disc, err := c.discoveredContainers()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, disc...)
 		sortContainers(out)
 		return out, nil
 	}
@@ -370,39 +435,110 @@ func (c *Context) containers() ([]container, error) {
 	}
 	for idx := byte(0); idx < maxContainers; idx++ {
 		slot := containerSlots[idx]
-		sd, ok := c.card.slots[slot]
-		if !ok || sd.pub == nil {
-			continue
-		}
-		ks, bits, alg := keySpecFor(slot, sd.pub)
-		if ks == 0 {
-			continue
-		}
-		out = append(out, container{index: idx, slot: slot, keySpec: ks, bits: bits, name: containerName(guid, slot),
-			flags: spec.ContainerMapValidContainer, pin: pinForSlot(slot), pub: sd.pub, cert: sd.certDER, alg: alg})
-	}
-	// The default container: 9A when present, otherwise the first.
-	for i := range out {
-		if out[i].slot == piv.SlotAuth {
-			out[i].flags |= spec.ContainerMapDefaultContainer
-			return out, nil
+		if ct, ok := slotContainer(guid, idx, slot, c.card.slots[slot]); ok {
+			out = append(out, ct)
 		}
 	}
-	if len(out) > 0 {
-		out[0].flags |= spec.ContainerMapDefaultContainer
+	markDefault(out)
+	return out, nil
+}
+
+// slotContainer is the container of a slot holding a certificate, as the minidriver shows it on
+// a card it did not enroll.
+func slotContainer(guid []byte, idx, slot byte, sd *slotData) (container, bool) {
+	if sd == nil || sd.pub == nil {
+		return container{}, false
+	}
+	ks, bits, alg := keySpecFor(slot, sd.pub)
+	if ks == 0 {
+		return container{}, false
+	}
+	return container{index: idx, slot: slot, keySpec: ks, bits: bits, name: containerName(guid, slot),
+		flags: spec.ContainerMapValidContainer, pin: pinForSlot(slot), pub: sd.pub, cert: sd.certDER, alg: alg}, true
+}
+
+// markDefault makes 9A, or else the first container, the default when none is.
+func markDefault(cs []container) {
+	for i := range cs {
+		if cs[i].flags&spec.ContainerMapDefaultContainer != 0 {
+			return
+		}
+	}
+	for i := range cs {
+		if cs[i].slot == piv.SlotAuth {
+			cs[i].flags |= spec.ContainerMapDefaultContainer
+			return
+		}
+	}
+	if len(cs) > 0 {
+		cs[0].flags |= spec.ContainerMapDefaultContainer
+	}
+}
+
+// discoveredContainers returns the containers of standard slots that the map does not reference
+// but that held a certificate when this context first looked: keys another PIV tool put on the
+// card. Each takes the fixed index of its slot when the map leaves it free, otherwise the first
+// free index.
+func (c *Context) discoveredContainers() ([]container, error) {
+	m := c.card.mapObj
+	if m == nil || len(c.card.discovered) == 0 {
+		return nil, nil
+	}
+	guid := m.GUID
+	if len(guid) != 16 {
+		var err error
+		if guid, err = c.ensureGUID(); err != nil {
+			return nil, err
+		}
+	}
+	used := map[byte]bool{}
+	for _, mc := range m.Containers {
+		used[mc.Index] = true
+	}
+	mapped := m.keySlots()
+	var out []container
+	for _, s := range c.card.discovered {
+		if bytes.Contains(mapped, []byte{s}) {
+			continue
+		}
+		idx := fixedIndex(s)
+		if used[idx] {
+			for idx = 0; idx < maxContainers && used[idx]; idx++ {
+			}
+			if idx == maxContainers {
+				break
+			}
+		}
+		if ct, ok := slotContainer(guid, idx, s, c.card.slots[s]); ok {
+			used[idx] = true
+			out = append(out, ct)
+		}
+	}
+	hasDefault := false
+	for _, mc := range m.Containers {
+		hasDefault = hasDefault || (mc.visible() && mc.Flags&spec.ContainerMapDefaultContainer != 0)
+	}
+	if !hasDefault {
+		markDefault(out)
 	}
 	return out, nil
 }
 
-// mapContainerView builds the container of a map entry; the certificate is read lazily only
-// when the entry does not record key sizes (the public key is read when asked for).
-func (c *Context) mapContainerView(mc mapContainer) (container, error) {
-	slot, ok := slotOf(mc.Index)
-	if !ok {
-		return container{}, errf(spec.SCardECommDataLost, "map object: container %d", mc.Index)
+// fixedIndex is the container index of a slot on cards the minidriver did not enroll.
+func fixedIndex(slot byte) byte {
+	for i, s := range containerSlots {
+		if s == slot {
+			return byte(i)
+		}
 	}
+	return 0xFF
+}
+
+// mapContainerView builds the container of a map entry; its public key is read when asked for.
+func (c *Context) mapContainerView(mc mapContainer) container {
+	slot := mc.slot()
 	ct := container{index: mc.Index, slot: slot, keySpec: spec.KeySpec(mc.KeySpec), name: mc.Name, flags: mc.Flags,
-		pin: spec.PINID(mc.PIN)}
+		pin: spec.PINID(mc.PIN), keptPub: mc.publicKey()}
 	if ct.pin == 0 {
 		ct.pin = pinForSlot(slot)
 	}
@@ -410,7 +546,7 @@ func (c *Context) mapContainerView(mc mapContainer) (container, error) {
 	if mc.KxBits != 0 {
 		ct.bits = int(mc.KxBits)
 	}
-	return ct, nil
+	return ct
 }
 
 func sortContainers(cs []container) {
@@ -438,14 +574,18 @@ func (c *Context) container(fn string, idx byte) (*container, error) {
 			if err != nil {
 				return nil, err
 			}
-			if sd.pub == nil {
+			pub, cert := sd.pub, sd.certDER
+			if pub == nil {
+				pub = ct.keptPub // a key enrolled through the minidriver, not certified yet
+			}
+			if pub == nil {
 				return nil, errf(spec.SCardENoKeyContainer, "%s: container %d has no readable public key", fn, idx)
 			}
-			ks, bits, alg := keySpecFor(ct.slot, sd.pub)
+			ks, bits, alg := keySpecFor(ct.slot, pub)
 			if ks == 0 {
 				return nil, errf(spec.SCardENoKeyContainer, "%s: container %d holds a key PIV cards do not have", fn, idx)
 			}
-			ct.pub, ct.cert = sd.pub, sd.certDER
+			ct.pub, ct.cert = pub, cert
 			if !keySpecFits(ct.keySpec, ks) {
 				ct.keySpec = ks // the map disagrees with the card's key: the key wins
 			}
@@ -459,23 +599,46 @@ func (c *Context) container(fn string, idx byte) (*container, error) {
 }
 
 // cmapfile renders the container map file: one 86-byte record per index up to the highest
-// container, empty records for free indexes.
+// used, empty records for free indexes. With a map object, the records Windows wrote come back
+// as written.
 func (c *Context) cmapfile() ([]byte, error) {
 	cs, err := c.containers()
 	if err != nil {
 		return nil, err
 	}
-	if len(cs) == 0 {
-		return []byte{}, nil
+	n := 0
+	if len(cs) > 0 {
+		n = int(cs[len(cs)-1].index) + 1
 	}
-	recs := make([]spec.ContainerMapRecord, int(cs[len(cs)-1].index)+1)
+	if m := c.card.mapObj; m != nil {
+		for _, mc := range m.Containers {
+			n = max(n, int(mc.Index)+1)
+		}
+	}
+	recs := make([]spec.ContainerMapRecord, n)
+	if m := c.card.mapObj; m != nil {
+		for _, mc := range m.Containers {
+			if mc.Flags == 0 && mc.Name == "" {
+				continue
+			}
+			r := &recs[mc.Index]
+			if err := r.SetName(mc.Name); err != nil {
+				return nil, errf(spec.SCardECommDataLost, "container %d name: %v", mc.Index, err)
+			}
+			r.Flags = mc.Flags
+			r.SigKeySizeBits, r.KeyExchangeKeySizeBits = mc.SigBits, mc.KxBits
+		}
+	}
 	for _, ct := range cs {
+		if m := c.card.mapObj; m != nil && m.container(ct.index) != nil {
+			continue
+		}
 		r := &recs[ct.index]
 		if err := r.SetName(ct.name); err != nil {
 			return nil, errf(spec.SCardECommDataLost, "container %d name: %v", ct.index, err)
 		}
 		r.Flags = ct.flags
-		if ct.keySpec.IsRSA() && ct.keySpec == spec.ATSignature || ct.keySpec.IsECDSA() {
+		if ct.keySpec == spec.ATSignature || ct.keySpec.IsECDSA() {
 			r.SigKeySizeBits = uint16(ct.bits)
 		} else {
 			r.KeyExchangeKeySizeBits = uint16(ct.bits)

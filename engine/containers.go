@@ -139,25 +139,6 @@ func (c *Context) GetContainerProperty(idx byte, name string, flags uint32, info
 	return ContainerProperty{}, errf(spec.SCardEInvalidParameter, "%s: unknown property %q", fn, name)
 }
 
-// SetContainerProperty is CardSetContainerProperty (changing a container needs enrollment
-// support).
-func (c *Context) SetContainerProperty(idx byte, name string, data []byte, flags uint32) error {
-	const fn = "CardSetContainerProperty"
-	unlock, err := c.enter(fn, false)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if err := checkFlagsZero(fn, flags); err != nil {
-		return err
-	}
-	switch name {
-	case spec.CCPPINIdentifier, spec.CCPAssociatedECDHKey:
-		return unsupported(fn)
-	}
-	return errf(spec.SCardEInvalidParameter, "%s: unknown property %q", fn, name)
-}
-
 // keySizes returns the key sizes of a key spec.
 func keySizes(fn string, ks spec.KeySpec) (spec.KeySizes, error) {
 	ksz := spec.KeySizes{Version: spec.CardKeySizesCurrentVersion}
@@ -193,17 +174,3 @@ func (c *Context) QueryKeySizes(ks spec.KeySpec, flags uint32, version uint32) (
 	return keySizes(fn, ks)
 }
 
-// CreateContainer is CardCreateContainer (enrollment support comes later).
-func (c *Context) CreateContainer(idx byte, flags uint32, ks spec.KeySpec, bits uint32, keyData []byte) error {
-	return c.stub("CardCreateContainer")
-}
-
-// CreateContainerEx is CardCreateContainerEx.
-func (c *Context) CreateContainerEx(idx byte, flags uint32, ks spec.KeySpec, bits uint32, keyData []byte, pin spec.PINID) error {
-	return c.stub("CardCreateContainerEx")
-}
-
-// DeleteContainer is CardDeleteContainer.
-func (c *Context) DeleteContainer(idx byte, reserved uint32) error {
-	return c.stub("CardDeleteContainer")
-}

@@ -26,6 +26,8 @@ type Context struct {
 	card    cardModel // what this context knows of the card
 	auth    authState // volatile authentication state
 	props   propState // properties set by the caller
+	// pending names the certificate files created (CardCreateFile) and not yet written.
+	pending map[string]bool
 }
 
 // Version returns the negotiated CARD_DATA version (dwVersion out).

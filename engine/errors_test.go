@@ -580,9 +580,12 @@ func TestEnumFilesEmptyCard(t *testing.T) {
 	}
 }
 
-func TestWriteFunctionsUnsupported(t *testing.T) {
+// TestWritesNeedPIN: without the PIN every write is refused before any card write, and the card
+// is unchanged; the DH, KDF and key injection functions are not implemented yet.
+func TestWritesNeedPIN(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := f.ctx
+	before := f.p.Card.Snapshot()
 	rows := []row{
 		{"CreateFile", func() error { return ctx.CreateFile("mscp", "newfile", 10, spec.EveryoneReadUserWriteAc) }, 0},
 		{"WriteFile", func() error { return ctx.WriteFile("mscp", "cmapfile", 0, nil) }, 0},
@@ -599,6 +602,12 @@ func TestWriteFunctionsUnsupported(t *testing.T) {
 		{"DeleteContainer", func() error { return ctx.DeleteContainer(0, 0) }, 0},
 		{"SetContainerProperty PIN", func() error { return ctx.SetContainerProperty(0, spec.CCPPINIdentifier, []byte{3, 0, 0, 0}, 0) }, 0},
 		{"SetContainerProperty ECDH", func() error { return ctx.SetContainerProperty(1, spec.CCPAssociatedECDHKey, []byte{1}, 0) }, 0},
+	}
+	runRows(t, expect(rows, spec.SCardWSecurityViolation))
+	if after := f.p.Card.Snapshot(); !vcard.SameState(before, after) {
+		t.Error("a refused write changed the card")
+	}
+	rows = []row{
 		{"ImportSessionKey", func() error { _, err := ctx.ImportSessionKey(0, nil, "KeyDataBlob", "AES", nil, 0); return err }, 0},
 		{"ConstructDHAgreement", func() error { return ctx.ConstructDHAgreement(&engine.DHAgreementInfo{Version: 2}) }, 0},
 		{"DeriveKey", func() error { return ctx.DeriveKey(&engine.DeriveKeyInfo{Version: 2}) }, 0},
@@ -611,9 +620,9 @@ func TestWriteFunctionsUnsupported(t *testing.T) {
 		{"SetContainerProperty unknown", func() error { return ctx.SetContainerProperty(0, "Bogus", []byte{1}, 0) }, spec.SCardEInvalidParameter},
 		{"SetContainerProperty CONTAINER_INFO", func() error { return ctx.SetContainerProperty(0, spec.CCPContainerInfo, []byte{1}, 0) }, spec.SCardEInvalidParameter},
 	})
-	// Free space: a read-only card has none.
+	// Free space: the file store is empty, four of the 24 container indexes are used.
 	fs, err := ctx.QueryFreeSpace(0)
-	if err != nil || fs.BytesAvailable != 0 || fs.KeyContainersAvailable != 0 || fs.Version != 1 {
+	if err != nil || fs.BytesAvailable != 5*3052 || fs.KeyContainersAvailable != 20 || fs.Version != 1 {
 		t.Errorf("free space %+v %v", fs, err)
 	}
 	if _, err := ctx.QueryFreeSpace(1); spec.StatusOf(err) != spec.SCardEInvalidParameter {
@@ -842,7 +851,7 @@ func TestGetPropertyEveryName(t *testing.T) {
 	check(spec.CPCardFreeSpace)
 	if b, err := get(spec.CPCardFreeSpace, 0); err != nil {
 		t.Error(err)
-	} else if fs, err := spec.ParseFreeSpaceInfo(b); err != nil || fs.BytesAvailable != 0 || fs.KeyContainersAvailable != 0 || fs.MaxKeyContainers != 24 {
+	} else if fs, err := spec.ParseFreeSpaceInfo(b); err != nil || fs.BytesAvailable != 5*3052 || fs.KeyContainersAvailable != 20 || fs.MaxKeyContainers != 24 {
 		t.Errorf("free space %+v %v", fs, err)
 	}
 	check(spec.CPCardCapabilities)
@@ -853,7 +862,7 @@ func TestGetPropertyEveryName(t *testing.T) {
 	}
 	check(spec.CPCardKeySizes) // TestKeySizes
 	check(spec.CPCardReadOnly)
-	if v := dwordOf(spec.CPCardReadOnly, 0); v != 1 {
+	if v := dwordOf(spec.CPCardReadOnly, 0); v != 0 {
 		t.Errorf("read only %d", v)
 	}
 	check(spec.CPCardCacheMode)
@@ -861,8 +870,8 @@ func TestGetPropertyEveryName(t *testing.T) {
 		t.Errorf("cache mode %d", v)
 	}
 	check(spec.CPSupportsWinX509Enrollment)
-	if v := dwordOf(spec.CPSupportsWinX509Enrollment, 0); v != 0 {
-		t.Errorf("x509 enrollment %d on a read-only card", v)
+	if v := dwordOf(spec.CPSupportsWinX509Enrollment, 0); v != 1 {
+		t.Errorf("x509 enrollment %d on a writable card", v)
 	}
 	check(spec.CPCardGUID)
 	g, err := get(spec.CPCardGUID, 0)
@@ -1063,7 +1072,7 @@ func TestSetProperty(t *testing.T) {
 	}
 	runRows(t, rows)
 	// Nothing changed on the card.
-	if g, err := ctx.GetProperty(spec.CPCardReadOnly, 0); err != nil || binary.LittleEndian.Uint32(g) != 1 {
+	if g, err := ctx.GetProperty(spec.CPCardReadOnly, 0); err != nil || binary.LittleEndian.Uint32(g) != 0 {
 		t.Errorf("read only after set: %X %v", g, err)
 	}
 }

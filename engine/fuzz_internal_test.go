@@ -22,13 +22,26 @@ import (
 
 // sameMap compares two decoded map objects (nil and empty byte strings are the same).
 func sameMap(a, b *mapObject) bool {
-	if !bytes.Equal(a.Cardcf, b.Cardcf) || !bytes.Equal(a.GUID, b.GUID) || len(a.Containers) != len(b.Containers) {
+	if !bytes.Equal(a.Cardcf, b.Cardcf) || !bytes.Equal(a.GUID, b.GUID) || !bytes.Equal(a.Digest, b.Digest) ||
+		len(a.Containers) != len(b.Containers) || len(a.Dirs) != len(b.Dirs) || len(a.Files) != len(b.Files) {
 		return false
 	}
 	for i := range a.Containers {
 		x, y := a.Containers[i], b.Containers[i]
 		if x.Index != y.Index || x.Flags != y.Flags || x.Name != y.Name || x.KeySpec != y.KeySpec ||
-			x.SigBits != y.SigBits || x.KxBits != y.KxBits || !bytes.Equal(x.CertHash, y.CertHash) || x.PIN != y.PIN {
+			x.SigBits != y.SigBits || x.KxBits != y.KxBits || x.PIN != y.PIN || x.Slot != y.Slot ||
+			!bytes.Equal(x.PubKey, y.PubKey) || x.NoKey != y.NoKey || x.ECDH != y.ECDH {
+			return false
+		}
+	}
+	for i := range a.Dirs {
+		if a.Dirs[i] != b.Dirs[i] {
+			return false
+		}
+	}
+	for i := range a.Files {
+		x, y := a.Files[i], b.Files[i]
+		if x.Dir != y.Dir || x.Name != y.Name || x.AC != y.AC || x.Size != y.Size || !bytes.Equal(x.Chunks, y.Chunks) {
 			return false
 		}
 	}
@@ -37,10 +50,16 @@ func sameMap(a, b *mapObject) bool {
 
 func FuzzParseMapObject(f *testing.F) {
 	m := &mapObject{Cardcf: []byte{1, 2, 0, 3, 0, 4}, GUID: bytes.Repeat([]byte{0xA5}, 16), Containers: []mapContainer{
-		{Index: 0, Flags: 3, Name: "{6A2F4C11-0000-4000-8000-000000000001}", KeySpec: 1, KxBits: 2048, CertHash: []byte{1, 2, 3, 4, 5, 6, 7, 8}, PIN: 1},
+		{Index: 0, Flags: 3, Name: "{6A2F4C11-0000-4000-8000-000000000001}", KeySpec: 1, KxBits: 2048, PIN: 1, Slot: 0x82,
+			PubKey: []byte{0x30, 0x03, 1, 2, 3}, ECDH: 3},
+		{Index: 2, Flags: 1, Name: "pending", NoKey: true},
 		{Index: 1, Flags: 1, Name: "sign", KeySpec: 3, SigBits: 256, PIN: 3},
 		{Index: 23, Flags: 1, Name: "", KeySpec: 6, KxBits: 384},
 	}}
+	f.Add(m.marshal())
+	m.Digest = []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	m.Dirs = []mapDir{{Name: "app", AC: 1}}
+	m.Files = []mapFile{{Dir: "mscp", Name: "msroots", AC: 1, Size: 4000, Chunks: []byte{0x11, 0x12}}, {Name: "x", AC: 6}}
 	f.Add(m.marshal())
 	f.Add((&mapObject{Cardcf: make([]byte, 6)}).marshal())
 	f.Add(append(m.marshal(), 0xDF, 0x20, 0x01, 0xFF)) // an unknown tag of a later version

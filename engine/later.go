@@ -111,3 +111,14 @@ func (c *Context) SetKeyProperty(key uintptr, property string, input []byte, fla
 func (c *Context) ProcessEncryptedData(key uintptr, secureFunction string, data [][]byte, flags uint32) ([]byte, error) {
 	return nil, c.skiStub("CardProcessEncryptedData")
 }
+
+// stub answers SCARD_E_UNSUPPORTED_FEATURE for functions that later work implements (and
+// SCARD_E_INVALID_PARAMETER in no-card mode, as every card function must).
+func (c *Context) stub(fn string) error {
+	unlock, err := c.enter(fn, false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return unsupported(fn)
+}

@@ -11,7 +11,9 @@ package engine
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -103,14 +105,39 @@ var KnownCards = []ATREntry{
 type Module struct {
 	cards    []ATREntry
 	sessions sessionStore
+	policy   MgmKeyPolicy
+	random   io.Reader
 }
 
-// NewModule returns a module that accepts KnownCards and the extra entries given.
+// Options configure a Module.
+type Options struct {
+	// Cards are accepted in addition to KnownCards.
+	Cards []ATREntry
+	// MgmKeyPolicy is what writes do on a card that still has the default management key.
+	MgmKeyPolicy MgmKeyPolicy
+	// Random is the source of new management keys (crypto/rand when nil).
+	Random io.Reader
+}
+
+// NewModule returns a module that accepts KnownCards and the extra entries given, with the
+// default options.
 func NewModule(extra ...ATREntry) *Module {
-	m := &Module{cards: append(append([]ATREntry(nil), KnownCards...), extra...)}
+	return NewModuleWith(Options{Cards: extra})
+}
+
+// NewModuleWith returns a module configured by opts.
+func NewModuleWith(opts Options) *Module {
+	m := &Module{cards: append(append([]ATREntry(nil), KnownCards...), opts.Cards...), policy: opts.MgmKeyPolicy,
+		random: opts.Random}
+	if m.random == nil {
+		m.random = rand.Reader
+	}
 	m.sessions.init()
 	return m
 }
+
+// MgmKeyPolicy returns the module's management key policy.
+func (m *Module) MgmKeyPolicy() MgmKeyPolicy { return m.policy }
 
 // ExtendedLength reports whether the card with this ATR is known to take extended-length APDUs.
 func (m *Module) ExtendedLength(atr []byte) bool {
@@ -195,6 +222,7 @@ func (m *Module) AcquireContext(p AcquireParams) (*Context, error) {
 		host:    p.Host,
 		atr:     bytes.Clone(p.ATR),
 		name:    p.CardName,
+		pending: map[string]bool{},
 	}
 	if noCard {
 		return c, nil

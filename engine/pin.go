@@ -31,6 +31,7 @@ type authState struct {
 	user      bool   // the PIV PIN was verified through this context
 	signFresh bool   // the PIN was presented for the 9C key and not yet used
 	admin     bool   // the management key was authenticated through this context
+	mgm       bool   // the minidriver authenticated the management key on the card for a write
 	challenge []byte // admin challenge issued by the card and not yet answered
 }
 

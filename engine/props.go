@@ -86,7 +86,11 @@ func (c *Context) GetProperty(name string, flags uint32) ([]byte, error) {
 		if err := noFlags(); err != nil {
 			return nil, err
 		}
-		return c.freeSpace().MarshalBinary(), nil
+		fs, err := c.freeSpace()
+		if err != nil {
+			return nil, err
+		}
+		return fs.MarshalBinary(), nil
 	case spec.CPCardCapabilities:
 		if err := noFlags(); err != nil {
 			return nil, err
@@ -102,7 +106,7 @@ func (c *Context) GetProperty(name string, flags uint32) ([]byte, error) {
 		if err := noFlags(); err != nil {
 			return nil, err
 		}
-		return boolDword(true), nil
+		return boolDword(false), nil
 	case spec.CPCardCacheMode:
 		if err := noFlags(); err != nil {
 			return nil, err
@@ -112,7 +116,7 @@ func (c *Context) GetProperty(name string, flags uint32) ([]byte, error) {
 		if err := noFlags(); err != nil {
 			return nil, err
 		}
-		return boolDword(false), nil
+		return boolDword(true), nil
 	case spec.CPCardGUID:
 		if err := noFlags(); err != nil {
 			return nil, err
