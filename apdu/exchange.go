@@ -12,6 +12,7 @@ import (
 // Transport sends one raw command APDU and returns the raw response APDU
 // (data followed by SW1 SW2). PC/SC readers, the vpcd bridge and the
 // in-process virtual card all implement it.
+// Implementations must not keep cmd after Transmit returns: the caller wipes it.
 type Transport interface {
 	Transmit(cmd []byte) ([]byte, error)
 }
@@ -221,6 +222,9 @@ func (e *Exchanger) send(c Command) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
+	// The encoded command may carry a PIN or a key: wipe it once the transport is done with it
+	// (transports must not keep the slice).
+	defer clear(raw)
 	e.count(len(raw), 0)
 	rsp, err := e.T.Transmit(raw)
 	if err != nil {

@@ -35,6 +35,8 @@ var ErrImportUnsupported = errors.New("key not supported by PIV import")
 
 // ImportKey puts a private key into slot with the YubiKey IMPORT ASYMMETRIC KEY command (INS FE,
 // P1 the algorithm, P2 the slot) and returns the algorithm used. It needs the management key.
+// slot is a key slot (IsKeySlot) or the YubiKey attestation slot F9; other references are refused
+// before anything is sent.
 //
 // key is an *rsa.PrivateKey of 1024, 2048, 3072 or 4096 bits with two primes and exponent 65537
 // (sent as 01 p, 02 q, 03 dP, 04 dQ, 05 qInv, each left-padded to half the modulus length; the
@@ -44,7 +46,7 @@ var ErrImportUnsupported = errors.New("key not supported by PIV import")
 // are sent as AA (PIN policy) and AB (touch policy) and checked by the card.
 //
 // The command data holds the private key: it is built in one buffer that is wiped after the
-// exchange (the card's Redactor leaves INS FE data out of traces).
+// exchange, and Redactor leaves INS FE data out of traces.
 func (c *Client) ImportKey(slot byte, key crypto.PrivateKey, pinPolicy, touchPolicy byte) (alg byte, err error) {
 	if !IsKeySlot(slot) && slot != SlotAttestation {
 		return 0, fmt.Errorf("import key: %02X is not a key slot", slot)

@@ -26,6 +26,10 @@ const (
 	BCryptRSABlobHeaderSize = 24
 	// maxBCryptRSAExpBytes bounds cbPublicExp: the exponent must fit in 31 bits.
 	maxBCryptRSAExpBytes = 4
+	// primeRounds is the number of Miller-Rabin rounds of the primality check, on top of the
+	// Baillie-PSW test big.Int.ProbablyPrime always runs: it catches a damaged key, and a key
+	// holder who forges a composite only harms his own key.
+	primeRounds = 4
 )
 
 // bcryptRSAHeader is a decoded BCRYPT_RSAKEY_BLOB.
@@ -113,8 +117,7 @@ func putBCryptRSAHeader(b []byte, magic uint32, bitLen, cbExp, cbMod, cbP1, cbP2
 	le.PutUint32(b[20:], uint32(cbP2))
 }
 
-// expBytes returns the public exponent big-endian without leading zeros, as Windows exports it
-// (65537 → 01 00 01).
+// expBytes returns the public exponent big-endian without leading zeros (65537 → 01 00 01).
 func expBytes(e int) []byte {
 	return big.NewInt(int64(e)).Bytes()
 }
@@ -157,8 +160,8 @@ func ParseBCryptRSAPublicBlob(b []byte) (*rsa.PublicKey, error) {
 // prime2) or, with full, a BCRYPT_RSAFULLPRIVATE_BLOB ("RSA3": the same followed by exponent1,
 // exponent2, coefficient and the private exponent). BitLength is the modulus bit length; the
 // modulus and the private exponent take ⌈BitLength/8⌉ bytes; each prime and its CRT values take
-// ⌈BitLength/16⌉ bytes (more if the prime is longer), as Windows exports them; the exponent has no
-// leading zeros. The CRT values are computed from D and the primes.
+// ⌈BitLength/16⌉ bytes, half the modulus (more if the prime is longer); the exponent has no leading
+// zeros. The CRT values are computed from D and the primes.
 //
 // It is meant for tests and tools. It returns nil for a key that is not a two-prime key with valid
 // public values, or whose primes or private exponent do not fit their fields.
@@ -204,6 +207,9 @@ func MarshalBCryptRSAPrivateBlob(priv *rsa.PrivateKey, full bool) []byte {
 		f.v.FillBytes(b[off : off+f.n])
 		off += f.n
 	}
+	if full {
+		wipeInts(fields[3].v, fields[4].v, fields[5].v) // dp, dq, qinv: computed here
+	}
 	return b
 }
 
@@ -221,7 +227,7 @@ func MarshalBCryptRSAPrivateBlob(priv *rsa.PrivateKey, full bool) []byte {
 //   - that rsa.PrivateKey.Validate accepts the key.
 //
 // Values may carry leading zero bytes within their fields. Errors never contain key bytes.
-func ParseBCryptRSAPrivateBlob(b []byte) (*rsa.PrivateKey, error) {
+func ParseBCryptRSAPrivateBlob(b []byte) (key *rsa.PrivateKey, err error) {
 	const what = "BCrypt RSA private key blob"
 	h, err := parseBCryptRSAHeader(what, b, RSA2Magic, RSA3Magic)
 	if err != nil {
@@ -231,12 +237,22 @@ func ParseBCryptRSAPrivateBlob(b []byte) (*rsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every secret value read or computed here but not kept in the key is wiped on return, and on
+	// failure the key's values too.
+	var temps, kept []*big.Int
+	defer func() {
+		wipeInts(temps...)
+		if err != nil {
+			wipeInts(kept...)
+		}
+	}()
 	next := func(n int) *big.Int {
 		v := new(big.Int).SetBytes(b[off : off+n])
 		off += n
 		return v
 	}
 	p, q := next(h.cbPrime1), next(h.cbPrime2)
+	kept = append(kept, p, q)
 	three := big.NewInt(3)
 	if p.Cmp(three) < 0 || q.Cmp(three) < 0 {
 		return nil, fmt.Errorf("spec: %s: prime too small", what)
@@ -244,36 +260,58 @@ func ParseBCryptRSAPrivateBlob(b []byte) (*rsa.PrivateKey, error) {
 	if new(big.Int).Mul(p, q).Cmp(pub.N) != 0 {
 		return nil, fmt.Errorf("spec: %s: modulus is not prime1 × prime2", what)
 	}
-	if !p.ProbablyPrime(20) || !q.ProbablyPrime(20) {
+	if !p.ProbablyPrime(primeRounds) || !q.ProbablyPrime(primeRounds) {
 		return nil, fmt.Errorf("spec: %s: a factor of the modulus is not prime", what)
 	}
 	one := big.NewInt(1)
 	pm1, qm1 := new(big.Int).Sub(p, one), new(big.Int).Sub(q, one)
+	temps = append(temps, pm1, qm1)
 	var d *big.Int
 	if h.magic == RSA3Magic {
 		dp, dq, qinv := next(h.cbPrime1), next(h.cbPrime2), next(h.cbPrime1)
 		d = next(h.cbMod)
-		if new(big.Int).Mod(d, pm1).Cmp(dp) != 0 || new(big.Int).Mod(d, qm1).Cmp(dq) != 0 {
+		kept = append(kept, d)
+		dp2, dq2, qinv2 := new(big.Int).Mod(d, pm1), new(big.Int).Mod(d, qm1), new(big.Int).ModInverse(q, p)
+		temps = append(temps, dp, dq, qinv, dp2, dq2, qinv2)
+		if dp2.Cmp(dp) != 0 || dq2.Cmp(dq) != 0 {
 			return nil, fmt.Errorf("spec: %s: CRT exponents do not match the private exponent", what)
 		}
-		if want := new(big.Int).ModInverse(q, p); want == nil || want.Cmp(qinv) != 0 {
+		if qinv2 == nil || qinv2.Cmp(qinv) != 0 {
 			return nil, fmt.Errorf("spec: %s: coefficient is not prime2⁻¹ mod prime1", what)
 		}
 	} else {
 		g := new(big.Int).GCD(nil, nil, pm1, qm1)
 		lambda := new(big.Int).Mul(pm1, qm1)
+		temps = append(temps, g, lambda)
 		lambda.Quo(lambda, g)
 		d = new(big.Int).ModInverse(big.NewInt(int64(pub.E)), lambda)
 		if d == nil {
 			return nil, fmt.Errorf("spec: %s: public exponent is not invertible", what)
 		}
+		kept = append(kept, d)
 	}
-	key := &rsa.PrivateKey{PublicKey: *pub, D: d, Primes: []*big.Int{p, q}}
+	key = &rsa.PrivateKey{PublicKey: *pub, D: d, Primes: []*big.Int{p, q}}
 	key.Precompute()
 	if err := key.Validate(); err != nil {
+		if key.Precomputed.Dp != nil {
+			kept = append(kept, key.Precomputed.Dp, key.Precomputed.Dq, key.Precomputed.Qinv)
+		}
 		return nil, fmt.Errorf("spec: %s: invalid key: %w", what, err)
 	}
 	return key, nil
+}
+
+// wipeInts overwrites the words of secret temporaries with zeros (big.Int has no wipe of its own;
+// copies made inside math/big operations are out of reach). nil values are skipped.
+func wipeInts(vs ...*big.Int) {
+	for _, v := range vs {
+		if v == nil {
+			continue
+		}
+		w := v.Bits()
+		clear(w[:cap(w)])
+		v.SetInt64(0)
+	}
 }
 
 // BlobKind names the format of a private key blob recognized by ParsePrivateKeyBlob.
