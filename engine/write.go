@@ -19,8 +19,7 @@ type MgmKeyPolicy int
 const (
 	// MgmKeyProtect (the default) replaces the default key, at the first write, by a random key
 	// stored on the card readable only after PIN verification (YubiKey "PIN-protected management
-	// key", as ykman --protect stores it): AES-192 on cards that report their management key
-	// algorithm, 3DES on the others. From then on, the PIN alone allows writes, and nobody can
+	// key", as ykman --protect stores it): AES-192 on YubiKey 5.4 and later, 3DES on the others. From then on, the PIN alone allows writes, and nobody can
 	// write with the published default key.
 	MgmKeyProtect MgmKeyPolicy = iota
 	// MgmKeyRefuse never uses the default key: writes need the admin role (the management key
@@ -137,8 +136,8 @@ func (c *Context) ensureMgm(fn string) error {
 		return nil
 	}
 	newAlg := piv.Alg3DES
-	if _, err := c.piv.Metadata(piv.RefMgmKey); err == nil {
-		newAlg = piv.AlgAES192 // cards that report their management key take AES keys
+	if v := c.cardVersion(); v[0] > 5 || (v[0] == 5 && v[1] >= 4) {
+		newAlg = piv.AlgAES192 // YubiKey 5.4 and later take AES management keys
 	}
 	key, err = c.piv.ProtectMgmKey(newAlg, c.module.random)
 	clear(key)
@@ -148,6 +147,12 @@ func (c *Context) ensureMgm(fn string) error {
 	c.card.mgmAlg = newAlg
 	c.auth.mgm = true
 	return nil // an admin data update that failed is repaired at the next write
+}
+
+// cardVersion is the YubiKey firmware version (zero on other cards).
+func (c *Context) cardVersion() [3]byte {
+	c.ensureInfo()
+	return c.card.version
 }
 
 // repairAdminData sets the "management key stored" flag of the admin data when a stored key

@@ -384,8 +384,10 @@ func TestEngineOverPCSC(t *testing.T) {
 		warm := logonPCSC(t, m, conn, host, ext)
 		t.Logf("logon with map object, extended=%v: cold %d APDUs (%d bytes out, %d in), warm %d APDUs (%d/%d)",
 			ext, cold.Commands, cold.BytesSent, cold.BytesReceived, warm.Commands, warm.BytesSent, warm.BytesReceived)
-		if ext && (cold.Commands > 6 || warm.Commands > 4) {
-			t.Errorf("logon with map object, extended: cold %d APDUs (budget 6), warm %d (budget 4)", cold.Commands, warm.Commands)
+		// SELECT, map, one GET DATA per container certificate (every cardcf read checks them, so
+		// that a certificate replaced by another tool is noticed), VERIFY, signature.
+		if budget := 4 + 4; ext && (cold.Commands > budget || warm.Commands > budget) {
+			t.Errorf("logon with map object, extended: cold %d, warm %d APDUs (budget %d)", cold.Commands, warm.Commands, budget)
 		}
 	}
 }
