@@ -176,7 +176,7 @@ func (c *Context) ensureInventory() error {
 					if err != nil {
 						return err
 					}
-					if sd.certObj != nil {
+					if sd.certObj != nil && !m.ignores(s, sd.certObj) {
 						c.card.discovered = append(c.card.discovered, s)
 					}
 				}
@@ -203,10 +203,13 @@ func (c *Context) ensureInventory() error {
 		var extra []byte
 		for _, s := range c.card.discovered {
 			if !bytes.Contains(slots, []byte{s}) {
-				if _, err := c.readSlot(s); err != nil {
+				sd, err := c.readSlot(s)
+				if err != nil {
 					return err
 				}
-				extra = append(extra, s)
+				if !m.ignores(s, sd.certObj) {
+					extra = append(extra, s)
+				}
 			}
 		}
 		c.card.cardcf = reportedCardcf(m, c.slotDigest(slots), c.slotDigest(extra), len(extra) > 0)
@@ -345,6 +348,7 @@ type container struct {
 	pin     spec.PINID
 	pub     crypto.PublicKey // nil when unknown (map entry without certificate)
 	keptPub crypto.PublicKey // the public key the map keeps for an uncertified key
+	ecdh    byte             // CCP_ASSOCIATED_ECDH_KEY + 1 as set; 0: the container itself
 	cert    []byte
 	alg     byte // PIV algorithm of the key
 }
@@ -407,6 +411,33 @@ func pinForSlot(slot byte) spec.PINID {
 		return pinSign
 	}
 	return spec.RoleUser
+}
+
+// metadataKeys reports whether the card tells the public key of a slot (YubiKey 5.3 and later:
+// GET METADATA), so that an uncertified key's public key need not be kept in the map.
+func (c *Context) metadataKeys() bool {
+	v := c.cardVersion()
+	return v[0] > 5 || (v[0] == 5 && v[1] >= 3)
+}
+
+// slotPublicKey reads the public key of a slot with GET METADATA (nil when the slot is empty).
+func (c *Context) slotPublicKey(slot byte) (crypto.PublicKey, error) {
+	md, err := c.piv.Metadata(slot)
+	if err != nil {
+		if isCardAnswer(err) {
+			return nil, nil
+		}
+		return nil, cardError("read slot metadata", err)
+	}
+	alg, elems := md[0x01], md[0x04]
+	if len(alg) != 1 || elems == nil {
+		return nil, nil
+	}
+	pub, err := piv.ParsePublicKey(alg[0], elems)
+	if err != nil {
+		return nil, nil
+	}
+	return pub, nil
 }
 
 // containers returns every container of the card, in index order.
@@ -498,7 +529,7 @@ func (c *Context) discoveredContainers() ([]container, error) {
 	mapped := m.keySlots()
 	var out []container
 	for _, s := range c.card.discovered {
-		if bytes.Contains(mapped, []byte{s}) {
+		if bytes.Contains(mapped, []byte{s}) || (c.card.slots[s] != nil && m.ignores(s, c.card.slots[s].certObj)) {
 			continue
 		}
 		idx := fixedIndex(s)
@@ -538,7 +569,7 @@ func fixedIndex(slot byte) byte {
 func (c *Context) mapContainerView(mc mapContainer) container {
 	slot := mc.slot()
 	ct := container{index: mc.Index, slot: slot, keySpec: spec.KeySpec(mc.KeySpec), name: mc.Name, flags: mc.Flags,
-		pin: spec.PINID(mc.PIN), keptPub: mc.publicKey()}
+		pin: spec.PINID(mc.PIN), keptPub: mc.publicKey(), ecdh: mc.ECDH}
 	if ct.pin == 0 {
 		ct.pin = pinForSlot(slot)
 	}
@@ -577,6 +608,11 @@ func (c *Context) container(fn string, idx byte) (*container, error) {
 			pub, cert := sd.pub, sd.certDER
 			if pub == nil {
 				pub = ct.keptPub // a key enrolled through the minidriver, not certified yet
+			}
+			if pub == nil && c.metadataKeys() {
+				if pub, err = c.slotPublicKey(ct.slot); err != nil {
+					return nil, err
+				}
 			}
 			if pub == nil {
 				return nil, errf(spec.SCardENoKeyContainer, "%s: container %d has no readable public key", fn, idx)

@@ -133,6 +133,9 @@ func (c *Context) GetContainerProperty(idx byte, name string, flags uint32, info
 		if !ct.keySpec.IsECDSA() {
 			return ContainerProperty{}, errf(spec.SCardEInvalidParameter, "%s: container %d is not an ECDSA key", fn, idx)
 		}
+		if ct.ecdh != 0 {
+			return ContainerProperty{Data: []byte{ct.ecdh - 1}}, nil
+		}
 		// A PIV ECC key performs both ECDSA and ECDH: the associated ECDH key is the key itself.
 		return ContainerProperty{Data: []byte{ct.index}}, nil
 	}
@@ -173,4 +176,3 @@ func (c *Context) QueryKeySizes(ks spec.KeySpec, flags uint32, version uint32) (
 	}
 	return keySizes(fn, ks)
 }
-

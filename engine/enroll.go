@@ -8,10 +8,8 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math/big"
 
-	"github.com/cardmod/cardmod/apdu"
 	"github.com/cardmod/cardmod/piv"
 	"github.com/cardmod/cardmod/spec"
 )
@@ -129,9 +127,14 @@ func (c *Context) checkNewKey(fn string, flags uint32, ks spec.KeySpec, bits uin
 		if keyData == nil {
 			return nil, errf(spec.SCardEInvalidParameter, "%s: NULL key blob", fn)
 		}
-		priv, _, err := spec.ParsePrivateKeyBlob(keyData)
+		priv, kind, err := spec.ParsePrivateKeyBlob(keyData)
 		if err != nil {
 			return nil, errf(spec.SCardEInvalidParameter, "%s: key blob: %v", fn, err)
+		}
+		if (kind == spec.BlobBCryptECDSAPrivate && !ks.IsECDSA()) || (kind == spec.BlobBCryptECDHPrivate && !ks.IsECDH()) {
+			k.priv = priv
+			k.wipe()
+			return nil, errf(spec.SCardEInvalidParameter, "%s: a %v for key spec %d (the blob's magic must match the key spec)", fn, kind, ks)
 		}
 		k.priv = priv
 		switch p := priv.(type) {
@@ -167,7 +170,8 @@ func (c *Context) checkNewKey(fn string, flags uint32, ks spec.KeySpec, bits uin
 // slotCandidates lists the slots a new container may take, in order of preference: 9C for keys
 // that need the PIN before every use, 9A (PIV Authentication, the logon key) for the others, 9D
 // (Key Management) for key exchange keys, then the retired key management slots. 9E (Card
-// Authentication, usable without PIN) is never chosen.
+// Authentication, usable without PIN) is never chosen, and 9C only for keys that need the PIN
+// before every use (the card asks for it there); 9D is the last resort of any key.
 func slotCandidates(ks spec.KeySpec, pin spec.PINID) []byte {
 	var s []byte
 	switch {
@@ -182,6 +186,9 @@ func slotCandidates(ks spec.KeySpec, pin spec.PINID) []byte {
 	}
 	for r := piv.SlotRetired1; r <= piv.SlotRetired20; r++ {
 		s = append(s, r)
+	}
+	if !bytes.Contains(s, []byte{piv.SlotKeyMgmt}) {
+		s = append(s, piv.SlotKeyMgmt) // the last resort of any key
 	}
 	return s
 }
@@ -199,6 +206,9 @@ func (c *Context) slotFree(m *mapObject, slot byte, mine byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if m.released(slot) != nil {
+		return m.ignores(slot, sd.certObj), nil // a key the minidriver left behind
+	}
 	if sd.certObj != nil {
 		return false, nil
 	}
@@ -210,20 +220,25 @@ func (c *Context) slotFree(m *mapObject, slot byte, mine byte) (bool, error) {
 	return true, nil
 }
 
-// chooseSlot picks the slot of a new container; mine is the slot the index had (0 if none).
+// chooseSlot picks the slot of a new container; mine is the slot the index had (0 if none). A
+// container that is overwritten gets another free slot when there is one, so that its old key
+// stays in use until the map switches to the new one; its own slot is the last resort.
 func (c *Context) chooseSlot(fn string, m *mapObject, ks spec.KeySpec, pin spec.PINID, mine byte) (byte, error) {
 	cands := slotCandidates(ks, pin)
-	if mine != 0 && (pin == pinSign) == (mine == piv.SlotSign) && mine != piv.SlotCardAuth && bytes.Contains(cands, []byte{mine}) {
-		return mine, nil
-	}
 	for _, s := range cands {
-		ok, err := c.slotFree(m, s, mine)
+		if s == mine {
+			continue
+		}
+		ok, err := c.slotFree(m, s, 0)
 		if err != nil {
 			return 0, err
 		}
 		if ok {
 			return s, nil
 		}
+	}
+	if mine != 0 && bytes.Contains(cands, []byte{mine}) {
+		return mine, nil
 	}
 	return 0, errf(spec.SCardENoMemory, "%s: every PIV key slot is in use", fn)
 }
@@ -279,7 +294,9 @@ func (c *Context) createContainer(fn string, idx byte, flags uint32, ks spec.Key
 		entry.Flags |= spec.ContainerMapDefaultContainer
 	}
 	setBits(&entry, ks, k.bits)
-	entry.PubKey = make([]byte, pubKeyDERSize(k))
+	if !c.metadataKeys() {
+		entry.PubKey = make([]byte, pubKeyDERSize(k))
+	}
 	final.setContainer(entry)
 	if n := len(final.marshal()); n > maxObjectBytes {
 		return errMapFull(fn, spec.SCardENoMemory, n)
@@ -288,35 +305,34 @@ func (c *Context) createContainer(fn string, idx byte, flags uint32, ks spec.Key
 	if err := c.ensureMgm(fn); err != nil {
 		return err
 	}
-	// 1. The old container disappears first.
-	if old != nil && old.hasKey() {
+	inPlace := mine != 0 && slot == mine
+	if inPlace {
+		// No other slot is free: the old container must disappear before its key is replaced
+		// (the one case where a cut leaves no container at idx).
+		sd, err := c.readSlot(mine)
+		if err != nil {
+			return err
+		}
 		m.removeContainer(idx)
+		m.release(mine, sd.certObj)
 		bumpCardcf(m, true, false)
 		if err := c.putMap(fn, m, spec.SCardENoMemory); err != nil {
 			return err
 		}
 		m = m.clone()
 	}
-	// 2. No certificate may stay next to a key it does not describe.
-	for _, s := range []byte{mine, slot} {
-		if s == 0 {
-			continue
-		}
-		sd, err := c.readSlot(s)
-		if err != nil {
+	// The new slot holds no certificate that could describe the new key.
+	sd, err := c.readSlot(slot)
+	if err != nil {
+		return err
+	}
+	if sd.certObj != nil {
+		if err := c.putObject(fn, piv.CertObject(slot), nil); err != nil {
 			return err
 		}
-		if sd.certObj != nil {
-			if err := c.putObject(fn, piv.CertObject(s), nil); err != nil {
-				return err
-			}
-			c.setSlotObject(s, nil)
-		}
-		if s == slot {
-			break
-		}
+		c.setSlotObject(slot, nil)
 	}
-	// 3. The key.
+	// The key.
 	var pub crypto.PublicKey
 	pinPolicy := byte(0)
 	if pin == pinSign && slot != piv.SlotSign && c.yubiExtensions() {
@@ -343,7 +359,10 @@ func (c *Context) createContainer(fn string, idx byte, flags uint32, ks spec.Key
 		return errf(spec.SCardEUnexpected, "%s: public key: %v", fn, err)
 	}
 	// 4. The new container.
-	entry.PubKey = der
+	entry.PubKey = nil
+	if !c.metadataKeys() {
+		entry.PubKey = der // PIV has no other place for it until a certificate is written
+	}
 	m.setContainer(entry)
 	if entry.Flags&spec.ContainerMapDefaultContainer != 0 {
 		for i := range m.Containers {
@@ -352,8 +371,29 @@ func (c *Context) createContainer(fn string, idx byte, flags uint32, ks spec.Key
 			}
 		}
 	}
+	m.unrelease(slot)
+	var oldObj []byte
+	if mine != 0 && !inPlace {
+		// The old key is given up in the same map write that switches to the new one.
+		sd, err := c.readSlot(mine)
+		if err != nil {
+			return err
+		}
+		oldObj = sd.certObj
+		m.release(mine, oldObj)
+	}
 	bumpCardcf(m, true, false)
-	return c.putMap(fn, m, spec.SCardENoMemory)
+	if err := c.putMap(fn, m, spec.SCardENoMemory); err != nil {
+		return err
+	}
+	if oldObj != nil {
+		// The old certificate describes a key nobody uses any more (the map already ignores it).
+		if err := c.putObject(fn, piv.CertObject(mine), nil); err != nil {
+			return err
+		}
+		c.setSlotObject(mine, nil)
+	}
+	return nil
 }
 
 // hasDefault reports whether a container other than idx is the default.
@@ -417,6 +457,13 @@ func (c *Context) DeleteContainer(idx byte, reserved uint32) error {
 	}
 	slot, hadKey := old.slot(), old.hasKey()
 	m.removeContainer(idx)
+	if hadKey {
+		sd, err := c.readSlot(slot)
+		if err != nil {
+			return err
+		}
+		m.release(slot, sd.certObj) // its certificate, until deleted, shows no container
+	}
 	bumpCardcf(m, true, false)
 	if err := c.putMap(fn, m, spec.SCardENoMemory); err != nil {
 		return err
@@ -459,16 +506,16 @@ func (c *Context) SetContainerProperty(idx byte, name string, data []byte, flags
 			return errf(spec.SCardEInvalidParameter, "%s: PIN identifier of %d bytes", fn, len(data))
 		}
 		pin := spec.PINID(binary.LittleEndian.Uint32(data))
-		ct, err := c.container(fn, idx)
-		if err != nil {
-			return err
-		}
 		switch pin {
 		case spec.RoleUser, pinSign:
 		case spec.RoleAdmin:
 			return errf(spec.SCardEInvalidParameter, "%s: the admin PIN cannot guard a container", fn)
 		default:
 			return errf(spec.SCardEInvalidParameter, "%s: PIN %d cannot guard a container", fn, pin)
+		}
+		ct, err := c.container(fn, idx)
+		if err != nil {
+			return err
 		}
 		if ct.slot == piv.SlotSign && pin != pinSign {
 			return errf(spec.SCardEInvalidParameter, "%s: the card asks for the PIN before every use of the key in 9C", fn)
@@ -518,6 +565,28 @@ func (c *Context) updateEntry(fn string, idx byte, change func(*mapContainer)) e
 	return c.putMap(fn, m, spec.SCardENoMemory)
 }
 
+// keepPublicKey records a container's public key in the map (adopting the container when the
+// map does not have it yet), before its certificate, the only other place for it, is deleted.
+func (c *Context) keepPublicKey(fn string, ct *container) error {
+	der, err := x509.MarshalPKIXPublicKey(ct.pub)
+	if err != nil {
+		return errf(spec.SCardEUnexpected, "%s: public key: %v", fn, err)
+	}
+	m, err := c.baseMap()
+	if err != nil {
+		return err
+	}
+	mc := m.container(ct.index)
+	if mc == nil {
+		return errf(spec.SCardENoKeyContainer, "%s: no container %d", fn, ct.index)
+	}
+	if mc.PubKey != nil {
+		return nil
+	}
+	mc.PubKey, mc.keepPub = der, true
+	return c.putMap(fn, m, spec.SCardENoMemory)
+}
+
 // errSlotBusy reports a certificate write for a container whose key is not the certificate's.
 var errSlotBusy = errors.New("the certificate's public key is not the container's")
 
@@ -529,6 +598,3 @@ func keysEqual(a, b crypto.PublicKey) bool {
 	}
 	return false
 }
-
-var _ = apdu.SWOK
-var _ = fmt.Sprintf

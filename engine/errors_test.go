@@ -622,7 +622,7 @@ func TestWritesNeedPIN(t *testing.T) {
 	})
 	// Free space: the file store is empty, four of the 24 container indexes are used.
 	fs, err := ctx.QueryFreeSpace(0)
-	if err != nil || fs.BytesAvailable != 5*3052 || fs.KeyContainersAvailable != 20 || fs.Version != 1 {
+	if err != nil || fs.BytesAvailable != 4*3052 || fs.KeyContainersAvailable != 20 || fs.Version != 1 {
 		t.Errorf("free space %+v %v", fs, err)
 	}
 	if _, err := ctx.QueryFreeSpace(1); spec.StatusOf(err) != spec.SCardEInvalidParameter {
@@ -851,7 +851,7 @@ func TestGetPropertyEveryName(t *testing.T) {
 	check(spec.CPCardFreeSpace)
 	if b, err := get(spec.CPCardFreeSpace, 0); err != nil {
 		t.Error(err)
-	} else if fs, err := spec.ParseFreeSpaceInfo(b); err != nil || fs.BytesAvailable != 5*3052 || fs.KeyContainersAvailable != 20 || fs.MaxKeyContainers != 24 {
+	} else if fs, err := spec.ParseFreeSpaceInfo(b); err != nil || fs.BytesAvailable != 4*3052 || fs.KeyContainersAvailable != 20 || fs.MaxKeyContainers != 24 {
 		t.Errorf("free space %+v %v", fs, err)
 	}
 	check(spec.CPCardCapabilities)

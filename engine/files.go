@@ -2,11 +2,9 @@ package engine
 
 import (
 	"bytes"
-	"errors"
 	"slices"
 	"strings"
 
-	"github.com/cardmod/cardmod/apdu"
 	"github.com/cardmod/cardmod/piv"
 	"github.com/cardmod/cardmod/spec"
 )
@@ -18,11 +16,11 @@ var cardapps = []byte{'m', 's', 'c', 'p', 0, 0, 0, 0}
 type fileKind int
 
 const (
-	kindFixed   fileKind = iota // cardid, cardapps: derived from the card, not writable
-	kindCardcf                  // cardcf: in the map object
-	kindCmap                    // mscp/cmapfile: in the map object
-	kindCert                    // mscp/kxcNN, kscNN: the slot's PIV certificate object
-	kindStored                  // any other file: the file store objects, indexed by the map
+	kindFixed  fileKind = iota // cardid, cardapps: derived from the card, not writable
+	kindCardcf                 // cardcf: in the map object
+	kindCmap                   // mscp/cmapfile: in the map object
+	kindCert                   // mscp/kxcNN, kscNN: the slot's PIV certificate object
+	kindStored                 // any other file: the file store objects, indexed by the map
 )
 
 // file is one file of the minidriver's file system.
@@ -374,9 +372,23 @@ func (c *Context) freeSpace() (spec.FreeSpaceInfo, error) {
 		}
 		used = len(idx)
 	}
+	// Container slots: 9A, 9C, 9D and the 20 retired slots, less those in use as far as the map
+	// and the inventory tell (a key without certificate put by another tool is only found when
+	// a creation probes the slot).
+	slotSet := map[byte]bool{}
+	for _, ct := range cs {
+		slotSet[ct.slot] = true
+	}
+	if m := c.card.mapObj; m != nil {
+		for _, s := range m.keySlots() {
+			slotSet[s] = true
+		}
+	}
+	delete(slotSet, piv.SlotCardAuth) // never chosen, so not counted among the 23 usable slots
+	slotsFree := maxContainers - 1 - len(slotSet)
 	return spec.FreeSpaceInfo{Version: spec.CardFreeSpaceInfoCurrentVersion,
-		BytesAvailable:         uint32(len(freeChunks(c.card.mapObj)) * chunkBytes),
-		KeyContainersAvailable: uint32(maxContainers - used), MaxKeyContainers: maxContainers}, nil
+		BytesAvailable:         uint32(storeAvailable(c.card.mapObj)),
+		KeyContainersAvailable: uint32(max(0, min(maxContainers-used, slotsFree))), MaxKeyContainers: maxContainers}, nil
 }
 
 // dirAC returns the access condition of a directory that exists.
@@ -487,12 +499,12 @@ func (c *Context) CreateFile(dir, name string, size uint32, ac spec.FileAccessCo
 		return err
 	}
 	defer unlock()
+	if !validFileAC(ac) {
+		return errf(spec.SCardEInvalidParameter, "%s: access condition %d", fn, ac)
+	}
 	dir, name, err = c.checkPath(fn, dir, name, true)
 	if err != nil {
 		return err
-	}
-	if !validFileAC(ac) {
-		return errf(spec.SCardEInvalidParameter, "%s: access condition %d", fn, ac)
 	}
 	if _, err := c.lookup(fn, dir, name); err == nil {
 		return errf(spec.ErrorFileExists, "%s: %q exists", fn, name)
@@ -525,8 +537,8 @@ func (c *Context) CreateFile(dir, name string, size uint32, ac spec.FileAccessCo
 	if err != nil {
 		return err
 	}
-	if int(size) > len(freeChunks(m))*chunkBytes {
-		return errf(spec.SCardEInvalidParameter, "%s: %d bytes asked, %d free", fn, size, len(freeChunks(m))*chunkBytes)
+	if int(size) > storeAvailable(m) {
+		return errf(spec.SCardEInvalidParameter, "%s: %d bytes asked, %d free", fn, size, storeAvailable(m))
 	}
 	m.Files = append(m.Files, mapFile{Dir: dir, Name: name, AC: byte(ac)})
 	bumpCardcf(m, false, true)
@@ -549,7 +561,12 @@ func (c *Context) WriteFile(dir, name string, flags uint32, data []byte) error {
 		return err
 	}
 	f, err := c.lookup(fn, dir, name)
-	if err != nil {
+	if err != nil && spec.StatusOf(err) == spec.SCardEFileNotFound {
+		// The certificate file of a container exists logically even when no context created it
+		// (Windows may create it in one context and write it in another).
+		f = c.uncreatedCertFile(dir, name)
+	}
+	if f == nil {
 		return err
 	}
 	if err := c.canWrite(fn, f.ac); err != nil {
@@ -581,6 +598,24 @@ func (c *Context) WriteFile(dir, name string, flags uint32, data []byte) error {
 		return c.writeCert(fn, f.index, name, data)
 	}
 	return c.writeStored(fn, dir, name, data)
+}
+
+// uncreatedCertFile returns the certificate file of an existing container whose certificate
+// object is empty, or nil.
+func (c *Context) uncreatedCertFile(dir, name string) *file {
+	if dir != spec.DirBaseCSP {
+		return nil
+	}
+	prefix, idx, ok := spec.ParseCertFileName(name)
+	if !ok {
+		return nil
+	}
+	ct, err := c.container("CardWriteFile", idx)
+	if err != nil || prefix != certPrefix(ct.keySpec) {
+		return nil
+	}
+	f, _ := c.certFile(spec.CertFileName(prefix, idx), idx)
+	return f
 }
 
 // writeCmapfile applies the container map the caller wrote to the map object: names, flags and
@@ -715,14 +750,18 @@ func (c *Context) writeStored(fn, dir, name string, data []byte) error {
 	}
 	need := (len(data) + chunkBytes - 1) / chunkBytes
 	free := freeChunks(m)
-	if need > len(free) {
-		return errf(spec.SCardEWriteTooMany, "%s: %d bytes do not fit the %d bytes free", fn, len(data), len(free)*chunkBytes)
-	}
 	old := mf.Chunks
+	// The new content goes to free objects; afterwards one object must stay free (the spare
+	// that lets any file of one object be rewritten atomically), counting the old objects the
+	// write frees.
+	if need > len(free) || len(free)-need+len(old) < spareChunks {
+		return errf(spec.SCardEWriteTooMany, "%s: %d bytes do not fit the %d bytes free", fn, len(data), storeAvailable(m)+len(old)*chunkBytes)
+	}
 	var chunks []byte
 	for i := 0; i < need; i++ {
 		part := data[i*chunkBytes : min(len(data), (i+1)*chunkBytes)]
 		if err := c.putObject(fn, 0x5FFF00|uint32(free[i]), part); err != nil {
+			c.emptyChunks(chunks) // best effort: nothing references them
 			return err
 		}
 		chunks = append(chunks, free[i])
@@ -730,18 +769,35 @@ func (c *Context) writeStored(fn, dir, name string, data []byte) error {
 	mf.Chunks, mf.Size = chunks, uint32(len(data))
 	bumpCardcf(m, false, true)
 	if err := c.putMap(fn, m, spec.SCardEWriteTooMany); err != nil {
+		c.emptyChunks(chunks)
 		return err
 	}
-	c.emptyChunks(old)
+	if err := c.emptyChunks(old); err != nil {
+		return cardError(fn+": the file is written; emptying its old objects failed", err)
+	}
 	return nil
 }
 
-// emptyChunks deletes file store objects nothing references any more (best effort: an object
-// left behind is unreferenced and overwritten later).
-func (c *Context) emptyChunks(chunks []byte) {
+// spareChunks is the number of file store objects kept free, so that a file of up to one
+// object can always be rewritten without ever losing its old content.
+const spareChunks = 1
+
+// storeAvailable is the number of bytes new file content may take: the free objects but the
+// spare.
+func storeAvailable(m *mapObject) int {
+	return max(0, len(freeChunks(m))-spareChunks) * chunkBytes
+}
+
+// emptyChunks deletes file store objects nothing references any more (an object left behind
+// is unreferenced and overwritten by a later write).
+func (c *Context) emptyChunks(chunks []byte) error {
+	var first error
 	for _, ch := range chunks {
-		_ = c.piv.PutData(0x5FFF00|uint32(ch), nil)
+		if err := c.piv.PutData(0x5FFF00|uint32(ch), nil); err != nil && first == nil {
+			first = err
+		}
 	}
+	return first
 }
 
 // DeleteFile is CardDeleteFile.
@@ -778,6 +834,12 @@ func (c *Context) DeleteFile(dir, name string, flags uint32) error {
 		if ct.cert == nil {
 			return nil
 		}
+		if !c.metadataKeys() {
+			// Without its certificate, the key's public part must come from the map.
+			if err := c.keepPublicKey(fn, ct); err != nil {
+				return err
+			}
+		}
 		if err := c.putObject(fn, piv.CertObject(ct.slot), nil); err != nil {
 			return err
 		}
@@ -798,9 +860,8 @@ func (c *Context) DeleteFile(dir, name string, flags uint32) error {
 	if err := c.putMap(fn, m, spec.SCardENoMemory); err != nil {
 		return err
 	}
-	c.emptyChunks(old)
+	if err := c.emptyChunks(old); err != nil {
+		return cardError(fn+": the file is deleted; emptying its objects failed", err)
+	}
 	return nil
 }
-
-var _ = errors.New
-var _ = apdu.SWOK

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
@@ -47,6 +48,7 @@ const (
 	mapTagDigest    = 0xC4 // digest of the certificate objects when the map was written
 	mapTagDir       = 0xE5 // constructed, one per directory Windows created
 	mapTagFile      = 0xE6 // constructed, one per stored file
+	mapTagReleased  = 0xE7 // constructed, one per slot given up by the minidriver
 
 	ctrTagIndex    = 0x80
 	ctrTagFlags    = 0x81
@@ -69,6 +71,9 @@ const (
 	fileTagAC     = 0x82
 	fileTagSize   = 0x83
 	fileTagChunks = 0x84 // low bytes of the file store objects, in order
+
+	relTagSlot = 0x80
+	relTagCert = 0x81 // digest of the certificate object left in the slot; absent: none
 )
 
 const mapObjectVersion = 1
@@ -81,6 +86,62 @@ type mapObject struct {
 	Containers []mapContainer
 	Dirs       []mapDir
 	Files      []mapFile
+	// Released lists the slots whose key (and certificate, until it is deleted) a deleted or
+	// replaced container left behind: they belong to nobody, the minidriver may reuse them, and
+	// they are not shown as containers — unless another tool puts a different certificate there.
+	Released []releasedSlot
+}
+
+// releasedSlot is a slot the minidriver gave up, with the digest of the certificate object it
+// left there (nil: none).
+type releasedSlot struct {
+	Slot byte
+	Cert []byte
+}
+
+// certDigest names a certificate object in the map (8 bytes of SHA-256; nil for none).
+func certDigest(obj []byte) []byte {
+	if obj == nil {
+		return nil
+	}
+	sum := sha256.Sum256(obj)
+	return sum[:8]
+}
+
+// released returns the release record of slot, or nil.
+func (m *mapObject) released(slot byte) *releasedSlot {
+	for i := range m.Released {
+		if m.Released[i].Slot == slot {
+			return &m.Released[i]
+		}
+	}
+	return nil
+}
+
+// ignores reports whether the certificate object obj in slot is one the minidriver left behind
+// (or there is none in a released slot): such a slot is free and shows no container.
+func (m *mapObject) ignores(slot byte, obj []byte) bool {
+	r := m.released(slot)
+	return r != nil && (obj == nil || bytes.Equal(r.Cert, certDigest(obj)))
+}
+
+// release records that the minidriver gave up slot, leaving the certificate object obj.
+func (m *mapObject) release(slot byte, obj []byte) {
+	if r := m.released(slot); r != nil {
+		r.Cert = certDigest(obj)
+		return
+	}
+	m.Released = append(m.Released, releasedSlot{Slot: slot, Cert: certDigest(obj)})
+}
+
+// unrelease drops the release record of slot (a container takes it again).
+func (m *mapObject) unrelease(slot byte) {
+	for i := range m.Released {
+		if m.Released[i].Slot == slot {
+			m.Released = append(m.Released[:i], m.Released[i+1:]...)
+			return
+		}
+	}
 }
 
 // mapContainer is what the map keeps about one container index.
@@ -96,6 +157,9 @@ type mapContainer struct {
 	PubKey  []byte // PKIX DER, nil when not kept
 	NoKey   bool   // a record Windows wrote for an index that holds no key
 	ECDH    byte   // associated ECDH container index + 1; 0 when not set
+	// keepPub (not stored) keeps PubKey in the next map write even though a certificate of
+	// the same key is in the slot: the certificate is about to be deleted.
+	keepPub bool
 }
 
 // mapDir is a directory Windows created.
@@ -160,6 +224,15 @@ func parseMapObject(b []byte) (*mapObject, error) {
 				return nil, err
 			}
 			m.Files = append(m.Files, f)
+		case mapTagReleased:
+			r, err := parseReleased(e.Value)
+			if err != nil {
+				return nil, err
+			}
+			if m.released(r.Slot) != nil {
+				return nil, fmt.Errorf("%w: slot %02X released twice", errMapObject, r.Slot)
+			}
+			m.Released = append(m.Released, r)
 		}
 	}
 	if m.Cardcf == nil {
@@ -276,6 +349,28 @@ func parseMapContainer(b []byte) (mapContainer, error) {
 	return c, nil
 }
 
+func parseReleased(b []byte) (releasedSlot, error) {
+	els, err := tlv.ParseAll(b)
+	if err != nil {
+		return releasedSlot{}, fmt.Errorf("%w: released slot: %v", errMapObject, err)
+	}
+	var r releasedSlot
+	for _, e := range els {
+		switch e.Tag {
+		case relTagSlot:
+			if r.Slot, err = oneByte("released slot", e.Value); err != nil {
+				return r, err
+			}
+		case relTagCert:
+			r.Cert = e.Value
+		}
+	}
+	if !isContainerSlot(r.Slot) {
+		return r, fmt.Errorf("%w: released slot %02X", errMapObject, r.Slot)
+	}
+	return r, nil
+}
+
 func parseMapDir(b []byte) (mapDir, error) {
 	els, err := tlv.ParseAll(b)
 	if err != nil {
@@ -380,6 +475,14 @@ func (m *mapObject) marshal() []byte {
 			}
 		})
 	}
+	for _, r := range m.Released {
+		b.AddNested(mapTagReleased, func(b *tlv.Builder) {
+			b.Add(relTagSlot, []byte{r.Slot})
+			if r.Cert != nil {
+				b.Add(relTagCert, r.Cert)
+			}
+		})
+	}
 	for _, d := range m.Dirs {
 		b.AddNested(mapTagDir, func(b *tlv.Builder) {
 			b.Add(dirTagName, []byte(d.Name))
@@ -408,6 +511,9 @@ func (m *mapObject) clone() *mapObject {
 		n.Containers = append(n.Containers, c)
 	}
 	n.Dirs = append(n.Dirs, m.Dirs...)
+	for _, r := range m.Released {
+		n.Released = append(n.Released, releasedSlot{Slot: r.Slot, Cert: bytes.Clone(r.Cert)})
+	}
 	for _, f := range m.Files {
 		f.Chunks = bytes.Clone(f.Chunks)
 		n.Files = append(n.Files, f)

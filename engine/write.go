@@ -302,6 +302,33 @@ func (c *Context) encodeMap(fn string, m *mapObject, full spec.Status) ([]byte, 
 		}
 	}
 	m.Digest = c.slotDigest(slots)
+	// Released slots: record that the certificate left there is gone, or forget the release when
+	// another tool has put a certificate of its own there.
+	kept := m.Released[:0]
+	for _, r := range m.Released {
+		sd, err := c.readSlot(r.Slot)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case sd.certObj == nil:
+			r.Cert = nil
+		case !bytes.Equal(r.Cert, certDigest(sd.certObj)):
+			continue
+		}
+		kept = append(kept, r)
+	}
+	m.Released = kept
+	// A kept public key is dropped once a certificate of the same key is in the slot.
+	for i := range m.Containers {
+		mc := &m.Containers[i]
+		if mc.PubKey == nil || !mc.hasKey() || mc.keepPub {
+			continue
+		}
+		if sd := c.card.slots[mc.slot()]; sd != nil && sd.pub != nil && keysEqual(sd.pub, mc.publicKey()) {
+			mc.PubKey = nil
+		}
+	}
 	content := m.marshal()
 	if len(content) > maxObjectBytes {
 		return nil, errMapFull(fn, full, len(content))
@@ -333,7 +360,7 @@ func (c *Context) recomputeCardcf() {
 	slots := m.keySlots()
 	var extra []byte
 	for _, s := range c.card.discovered {
-		if !bytes.Contains(slots, []byte{s}) {
+		if sd := c.card.slots[s]; !bytes.Contains(slots, []byte{s}) && !(sd != nil && m.ignores(s, sd.certObj)) {
 			extra = append(extra, s)
 		}
 	}
