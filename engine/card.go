@@ -57,10 +57,11 @@ type cardModel struct {
 	cardcf []byte     // current cardcf
 	slots  map[byte]*slotData
 	// version and serial from the YubiKey extensions, when the card has them.
-	infoRead bool
-	version  [3]byte
-	serial   uint32
-	mgmAlg   byte // management key algorithm; 0 until known
+	infoRead    bool // serial read
+	versionRead bool
+	version     [3]byte
+	serial      uint32
+	mgmAlg      byte // management key algorithm; 0 until known
 	// discovered lists the standard slots outside the map that held a certificate at the first
 	// inventory of this context; nil until then.
 	discovered []byte
@@ -68,10 +69,12 @@ type cardModel struct {
 
 // slotData is what a context read of one key slot.
 type slotData struct {
-	read    bool // certificate object read (present or not)
-	certObj []byte
-	certDER []byte
-	pub     crypto.PublicKey
+	metaRead bool             // metaPub was read (GET METADATA), for a slot without certificate
+	metaPub  crypto.PublicKey // the slot's public key as GET METADATA tells it
+	read     bool             // certificate object read (present or not)
+	certObj  []byte
+	certDER  []byte
+	pub      crypto.PublicKey
 }
 
 // ensureGUID reads the CHUID once per context and derives cardid: the GUID (tag 34) when present
@@ -103,15 +106,24 @@ func (c *Context) ensureGUID() ([]byte, error) {
 
 // ensureInfo reads the YubiKey version and serial once (cards without them answer 6D00).
 func (c *Context) ensureInfo() {
+	c.ensureVersion()
 	if c.card.infoRead {
 		return
 	}
 	c.card.infoRead = true
-	if v, err := c.piv.Version(); err == nil {
-		c.card.version = v
-	}
 	if s, err := c.piv.Serial(); err == nil {
 		c.card.serial = s
+	}
+}
+
+// ensureVersion reads the YubiKey firmware version once.
+func (c *Context) ensureVersion() {
+	if c.card.versionRead {
+		return
+	}
+	c.card.versionRead = true
+	if v, err := c.piv.Version(); err == nil {
+		c.card.version = v
 	}
 }
 
@@ -610,9 +622,13 @@ func (c *Context) container(fn string, idx byte) (*container, error) {
 				pub = ct.keptPub // a key enrolled through the minidriver, not certified yet
 			}
 			if pub == nil && c.metadataKeys() {
-				if pub, err = c.slotPublicKey(ct.slot); err != nil {
-					return nil, err
+				if !sd.metaRead {
+					if sd.metaPub, err = c.slotPublicKey(ct.slot); err != nil {
+						return nil, err
+					}
+					sd.metaRead = true
 				}
+				pub = sd.metaPub
 			}
 			if pub == nil {
 				return nil, errf(spec.SCardENoKeyContainer, "%s: container %d has no readable public key", fn, idx)

@@ -75,8 +75,7 @@ func (c *Context) rsaSupported(bits int) bool {
 	case 1024, 2048:
 		return true
 	case 3072, 4096:
-		c.ensureInfo()
-		v := c.card.version
+		v := c.cardVersion()
 		return v[0] > 5 || (v[0] == 5 && v[1] >= 7)
 	}
 	return false
@@ -354,6 +353,9 @@ func (c *Context) createContainer(fn string, idx byte, flags uint32, ks spec.Key
 	if err != nil {
 		return err
 	}
+	if sd := c.card.slots[slot]; sd != nil {
+		sd.metaRead, sd.metaPub = true, pub // what GET METADATA would tell now
+	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return errf(spec.SCardEUnexpected, "%s: public key: %v", fn, err)
@@ -424,8 +426,7 @@ func publicOf(priv crypto.PrivateKey) crypto.PublicKey {
 
 // yubiExtensions reports whether the card takes the YubiKey key policies (it answers GET VERSION).
 func (c *Context) yubiExtensions() bool {
-	c.ensureInfo()
-	return c.card.version != [3]byte{}
+	return c.cardVersion() != [3]byte{}
 }
 
 // DeleteContainer is CardDeleteContainer. A container that does not exist is not an error. The

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/cardmod/cardmod/apdu"
@@ -96,7 +97,6 @@ func (c *Context) ensureMgm(fn string) error {
 		if aerr == nil {
 			c.card.mgmAlg = alg
 			c.auth.mgm = true
-			c.repairAdminData()
 			return nil
 		}
 		if !isCardAnswer(aerr) {
@@ -139,42 +139,57 @@ func (c *Context) ensureMgm(fn string) error {
 	if v := c.cardVersion(); v[0] > 5 || (v[0] == 5 && v[1] >= 4) {
 		newAlg = piv.AlgAES192 // YubiKey 5.4 and later take AES management keys
 	}
-	key, err = c.piv.ProtectMgmKey(newAlg, c.module.random)
-	clear(key)
-	if key == nil && err != nil {
+	if err := c.protectMgmKey(newAlg); err != nil {
 		return cardError(fn+": protect the management key", err)
 	}
 	c.card.mgmAlg = newAlg
 	c.auth.mgm = true
-	return nil // an admin data update that failed is repaired at the next write
+	return nil
 }
 
-// cardVersion is the YubiKey firmware version (zero on other cards).
-func (c *Context) cardVersion() [3]byte {
-	c.ensureInfo()
-	return c.card.version
-}
-
-// repairAdminData sets the "management key stored" flag of the admin data when a stored key
-// worked but the flag is missing (a protection cut short after SET MANAGEMENT KEY). Best effort.
-func (c *Context) repairAdminData() {
+// protectMgmKey replaces the (default, authenticated) management key by a random key of alg
+// stored PIN-protected, as ykman --protect does, in an order that never loses the key: (1) the
+// admin data flag "stored", (2) printed information with the new key, (3) SET MANAGEMENT KEY. A
+// cut before (3) leaves the default key in place (a stored key that does not open the card is
+// ignored, and the next write protects again); after (3) the stored key is the card's.
+func (c *Context) protectMgmKey(alg byte) error {
 	content, err := c.piv.GetData(piv.ObjYubiAdminData)
 	var a piv.AdminInfo
 	switch {
 	case err == nil:
 		if a, err = piv.ParseAdminData(content); err != nil {
-			return
+			return fmt.Errorf("admin data: %w", err) // not overwritten: it belongs to another tool
 		}
 	case errors.Is(err, apdu.SWFileNotFound):
 	default:
-		return
+		return err
 	}
-	if a.HasFlags && a.Flags&piv.AdminFlagMgmKeyStored != 0 {
-		return
+	if !a.HasFlags || a.Flags&piv.AdminFlagMgmKeyStored == 0 || a.Salt != nil {
+		a.HasFlags = true
+		a.Flags |= piv.AdminFlagMgmKeyStored
+		a.Salt = nil // the key is no longer derived from the PIN
+		if err := c.piv.PutData(piv.ObjYubiAdminData, a.Encode()); err != nil {
+			return err
+		}
 	}
-	a.HasFlags = true
-	a.Flags |= piv.AdminFlagMgmKeyStored
-	_ = c.piv.PutData(piv.ObjYubiAdminData, a.Encode())
+	key := make([]byte, piv.MgmKeyLen(alg))
+	defer clear(key)
+	if _, err := io.ReadFull(c.module.random, key); err != nil {
+		return fmt.Errorf("random management key: %w", err)
+	}
+	obj := piv.EncodePrintedInfo(key)
+	err = c.piv.PutData(piv.ObjPrintedInfo, obj)
+	clear(obj)
+	if err != nil {
+		return err
+	}
+	return c.piv.SetMgmKey(alg, key, false)
+}
+
+// cardVersion is the YubiKey firmware version (zero on other cards).
+func (c *Context) cardVersion() [3]byte {
+	c.ensureVersion()
+	return c.card.version
 }
 
 // isCardAnswer reports whether err is an answer of the card (a status word, or the card failing

@@ -191,6 +191,7 @@ func provision(card *vcard.Card, now time.Time) (map[byte]crypto.PublicKey, erro
 
 // selfSigned makes a certificate for the signer's key, signed by itself, valid for ten years.
 func selfSigned(s crypto.Signer, cn string, now time.Time) ([]byte, error) {
+	now = now.Truncate(time.Minute) // no seconds that could spell a PIN in a trace (12:34:56)
 	sn, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
 		return nil, err
@@ -283,4 +284,16 @@ func pickReader(readers []string, name string) (string, error) {
 		return "", fmt.Errorf("no reader matches %q; the readers are:%s", name, list)
 	}
 	return "", fmt.Errorf("%q matches %d readers, be more specific; the readers are:%s", name, len(match), list)
+}
+
+// slotOfKey names the PIV slot of the virtual card that holds pub ("9a", "82"), or "" when no
+// slot does. The minidriver interface has no notion of slots; the virtual card tells.
+func slotOfKey(card *vcard.Card, pub crypto.PublicKey) string {
+	fp := fingerprint(pub)
+	for _, k := range card.Info().Keys {
+		if k.PublicKeySHA256 == fp {
+			return k.Slot
+		}
+	}
+	return ""
 }

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -14,6 +13,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/cardmod/cardmod/csp"
 	"github.com/cardmod/cardmod/engine"
 	"github.com/cardmod/cardmod/spec"
 )
@@ -25,37 +25,16 @@ type signRequest struct {
 	digest []byte
 }
 
-// sign is CardSignData the way the KSP calls it: RSA PKCS#1 v1.5 with the hash's ALG_ID (as the
-// Base CSP does at logon), RSA-PSS with BCRYPT_PSS_PADDING_INFO (salt = hash length), ECDSA with
-// the bare hash. It returns the signature in big-endian (RSA, reversed from the little-endian
-// form the minidriver returns) or r||s (ECDSA).
+// sign is CardSignData the way the KSP calls it (csp.Session.SignDigest): RSA PKCS#1 v1.5 with
+// the hash's ALG_ID (as the Base CSP does at logon), RSA-PSS with BCRYPT_PSS_PADDING_INFO (salt =
+// hash length), ECDSA with the bare hash. It returns the signature in big-endian (RSA, reversed
+// from the little-endian form the minidriver returns) or r||s (ECDSA).
 func (s *session) sign(ct container, req signRequest) ([]byte, error) {
-	si := &engine.SigningInfo{Version: spec.CardSigningInfoCurrentVersion, ContainerIndex: ct.Index, KeySpec: ct.KeySpec,
-		Data: req.digest}
-	_, isRSA := ct.Pub.(*rsa.PublicKey)
-	switch {
-	case isRSA && req.pss:
-		si.SigningFlags = spec.CardPaddingInfoPresent
-		si.PaddingType = engine.PaddingPSS
-		si.Padding = &engine.PaddingInfo{AlgID: req.hash.bcrypt, HasAlgID: true, SaltLen: uint32(req.hash.hash.Size())}
-	case isRSA:
-		si.HashAlg = req.hash.calg
+	var opts crypto.SignerOpts = req.hash.hash
+	if req.pss {
+		opts = &rsa.PSSOptions{Hash: req.hash.hash, SaltLength: req.hash.hash.Size()}
 	}
-	var sig []byte
-	err := s.call("CardSignData", func() error {
-		if err := s.ctx.SignData(si); err != nil {
-			return err
-		}
-		sig = s.owned(si.SignedData)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sign with container %d: %w", ct.Index, err)
-	}
-	if isRSA {
-		slices.Reverse(sig) // CryptoAPI's little-endian form to the usual big-endian one
-	}
-	return sig, nil
+	return s.csp.SignDigest(ct.Index, ct.KeySpec, ct.Pub, req.digest, opts)
 }
 
 // verifySignature checks a signature made by sign with the container's public key.
@@ -78,12 +57,6 @@ func verifySignature(pub crypto.PublicKey, req signRequest, sig []byte) error {
 		return nil
 	}
 	return fmt.Errorf("unsupported key %T", pub)
-}
-
-// derECDSA converts r||s to the DER SEQUENCE { r, s }.
-func derECDSA(rs []byte) ([]byte, error) {
-	n := len(rs) / 2
-	return asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(rs[:n]), new(big.Int).SetBytes(rs[n:])})
 }
 
 // readInput reads --in FILE, or stdin when path is "" or "-".
@@ -207,7 +180,7 @@ func (a *app) cmdSign(args []string) error {
 	switch {
 	case !isRSA && *der:
 		format, padding = "DER ECDSA-Sig-Value", "none (ECDSA)"
-		if sig, err = derECDSA(sig); err != nil {
+		if sig, err = csp.ECDSASignatureDER(sig); err != nil {
 			return fmt.Errorf("encode the signature: %w", err)
 		}
 	case !isRSA:

@@ -14,17 +14,6 @@ import (
 	"github.com/cardmod/cardmod/spec"
 )
 
-// keyBits is the size of an RSA modulus or an ECC curve.
-func keyBits(pub crypto.PublicKey) int {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		return k.N.BitLen()
-	case *ecdsa.PublicKey:
-		return k.Curve.Params().BitSize
-	}
-	return 0
-}
-
 // keyAlg names a public key's algorithm: "RSA-2048", "ECC P-256".
 func keyAlg(pub crypto.PublicKey) string {
 	switch k := pub.(type) {

@@ -174,6 +174,7 @@ type containerJSON struct {
 	Algorithm       string    `json:"algorithm"`
 	Bits            int       `json:"bits"`
 	PINID           uint32    `json:"pin_id"`
+	Slot            string    `json:"slot,omitempty"` // the PIV slot (virtual card only)
 	PublicKeySHA256 string    `json:"public_key_sha256"`
 	PublicKeyPEM    string    `json:"public_key_pem"`
 	CertFile        string    `json:"cert_file"`
@@ -226,7 +227,9 @@ func (a *app) cmdContainers(args []string) error {
 	}
 	out := []containerJSON{}
 	for _, ct := range cts {
-		out = append(out, describeContainer(ct))
+		cj := describeContainer(ct)
+		cj.Slot = s.slotOf(ct.Pub)
+		out = append(out, cj)
 	}
 	if a.opts.json {
 		return a.writeJSON(out)
@@ -241,6 +244,9 @@ func (a *app) cmdContainers(args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "container %d  %q%s\n", c.Index, c.Name, def)
 		fmt.Fprintf(a.stdout, "  key:          %s %s, PIN %d %s\n", c.KeySpec, c.Algorithm, c.PINID, pinName(spec.PINID(c.PINID)))
+		if c.Slot != "" {
+			fmt.Fprintf(a.stdout, "  PIV slot:     %s (the virtual card's)\n", strings.ToUpper(c.Slot))
+		}
 		fmt.Fprintf(a.stdout, "  public key:   SHA-256 %s\n", c.PublicKeySHA256)
 		if cert := c.Certificate; cert != nil {
 			fmt.Fprintf(a.stdout, "  certificate:  %s  %s\n", c.CertFile, cert.Subject)
@@ -274,15 +280,19 @@ type fileJSON struct {
 
 func (a *app) cmdFiles(args []string) error {
 	if len(args) == 0 {
-		return usageError{"files: ls or cat?"}
+		return usageError{"files: ls, cat, put or rm?"}
 	}
 	switch args[0] {
 	case "ls":
 		return a.filesLs(args[1:])
 	case "cat":
 		return a.filesCat(args[1:])
+	case "put":
+		return a.filesPut(args[1:])
+	case "rm":
+		return a.filesRm(args[1:])
 	}
-	return usageError{fmt.Sprintf("files: unknown subcommand %q (ls, cat)", args[0])}
+	return usageError{fmt.Sprintf("files: unknown subcommand %q (ls, cat, put, rm)", args[0])}
 }
 
 func (a *app) filesLs(args []string) error {
@@ -314,11 +324,17 @@ func (a *app) filesLs(args []string) error {
 	files := []fileJSON{}
 	for _, n := range names {
 		var fi spec.FileInfo
-		if err := s.call("CardGetFileInfo", func() error {
+		err := s.call("CardGetFileInfo", func() error {
 			var err error
 			fi, err = s.ctx.GetFileInfo(dir, n)
 			return err
-		}); err != nil {
+		})
+		if spec.StatusOf(err) == spec.SCardWSecurityViolation {
+			// A file only the user (or admin) may read: its size and access condition too.
+			files = append(files, fileJSON{Name: n, Access: "(readable after the PIN only)"})
+			continue
+		}
+		if err != nil {
 			return s.finish(fmt.Errorf("%s: %w", filePath(dir, n), err))
 		}
 		files = append(files, fileJSON{n, fi.FileSize, fi.AccessCondition.String()})

@@ -12,6 +12,10 @@
 //	mdtool sign --container N        sign stdin (or --in FILE) and verify the signature
 //	mdtool decrypt --container N --in FILE
 //	mdtool props [get NAME]          card properties
+//	mdtool keygen, enroll            a key in a new container (and its certificate), as Windows
+//	                                 enrolls through the Base CSP
+//	mdtool import-cert, rm           a container's certificate; delete a container
+//	mdtool files put|rm              write or delete a file
 //
 // Run "mdtool help" for the flags. PINs and PUKs are never printed, and APDU traces (--trace)
 // are redacted with piv.Redactor.
@@ -61,6 +65,27 @@ commands:
   props                         every card property, decoded
   props get NAME [--flags N]    one property, raw hex (NAME: "PIN Information" or
                                 CP_CARD_PIN_INFO)
+  keygen [--type rsa2048|rsa3072|rsa4096|p256|p384] [--keyspec keyx|sig|ecdsa|ecdh]
+       [--pin-id 1|3] [--name N] [--default] [--import KEY.pem] [--pin P]
+                                a key generated on the card (or imported from a PEM private
+                                key) in a new container, as CryptGenKey does: cardcf, cmapfile,
+                                CardCreateContainerEx, CardGetContainerInfo, cmapfile, cardcf;
+                                prints the container index and the public key (PEM)
+  enroll --subject "CN=...,O=..." (--ca-cert F --ca-key F | --self-signed | --csr-out F)
+       [keygen's flags] [--days N] [--out CERT.pem] [--compress] [--pin P]
+                                keygen, then a PKCS#10 request signed by the card
+                                (CardSignData); --ca-cert/--ca-key issue it with that CA,
+                                --self-signed signs the certificate with the card key itself,
+                                --csr-out writes the request and stops (import the certificate
+                                later with import-cert); the certificate goes to mscp/kxcNN or
+                                kscNN and to --out (else stdout, PEM)
+  import-cert --container N --in CERT.pem|der [--compress] [--pin P]
+                                write a container's certificate (its key must be the
+                                container's); --compress: Windows' compressed format
+  rm --container N [--pin P]    delete a container and its certificate (PIV cannot erase the
+                                key: it stays in its slot, unused)
+  files put [DIR/]NAME --in FILE [--ac EveryoneReadUserWriteAc|UserReadWriteAc|...] [--pin P]
+  files rm [DIR/]NAME [--pin P] write or delete a file (DIR is created when missing)
   help                          this text
 
 global flags (before or after the command):
@@ -69,14 +94,22 @@ global flags (before or after the command):
   --json             machine-readable output (errors too, as {"error": ...})
   --trace            APDU trace on stderr, PINs, keys and private results redacted
   --extended=BOOL    use extended-length APDUs (default true)
+  --mgm-policy P     what writes do on a card whose PIV management key is the default one:
+                     protect (default: replace it by a random key stored PIN-protected, as
+                     ykman --protect does), refuse (writes need --admin-key), keep (use the
+                     default key and leave it)
+  --admin-key HEX    the card's PIV management key: writes authenticate ROLE_ADMIN with it
+                     (CardGetChallengeEx / CardAuthenticateChallenge; 3DES or AES)
 
 secrets: a PIN comes from --pin (or --old/--new/--puk), else from the environment (MDTOOL_PIN,
-MDTOOL_PUK, MDTOOL_NEW_PIN, MDTOOL_NEW_PUK), else from one line of stdin. They are never printed.
-After using the PIN (pin verify, sign, decrypt) mdtool logs it out again (CardDeauthenticateEx),
+MDTOOL_PUK, MDTOOL_NEW_PIN, MDTOOL_NEW_PUK; MDTOOL_ADMIN_KEY for --admin-key), else from one
+line of stdin. They are never printed. Writes (keygen, enroll, import-cert, rm, files put|rm) need
+the PIN. After using the PIN mdtool logs it out again (CardDeauthenticateEx),
 unless pin verify --keep. Each command is one minidriver context; with --reader every call runs
 in its own PC/SC transaction, as the Base CSP does.
 
-exit status: 0 success, 1 failure, 2 usage error, 3 wrong PIN/PUK, blocked PIN or PIN required.
+exit status: 0 success, 1 failure, 2 usage error, 3 wrong PIN/PUK, blocked PIN, PIN or
+management key required.
 `
 
 func main() {
@@ -118,6 +151,9 @@ type options struct {
 	json     bool
 	trace    bool
 	extended bool
+	// mgmPolicy is --mgm-policy (engine.ParseMgmKeyPolicy); adminKey is --admin-key (hex).
+	mgmPolicy string
+	adminKey  string
 }
 
 // app is one run of mdtool: its streams, environment and global options.
@@ -145,6 +181,8 @@ func (a *app) registerGlobal(fs *flag.FlagSet) {
 	fs.BoolVar(&a.opts.json, "json", a.opts.json, "machine-readable output")
 	fs.BoolVar(&a.opts.trace, "trace", a.opts.trace, "APDU trace on stderr (secrets redacted)")
 	fs.BoolVar(&a.opts.extended, "extended", a.opts.extended, "use extended-length APDUs")
+	fs.StringVar(&a.opts.mgmPolicy, "mgm-policy", a.opts.mgmPolicy, "management key policy for writes: protect, refuse or keep")
+	fs.StringVar(&a.opts.adminKey, "admin-key", a.opts.adminKey, "PIV management key (hex) to authenticate ROLE_ADMIN before writes (else $"+envAdminKey+")")
 }
 
 // run parses the global flags and dispatches the command. In JSON mode a failure is also written
@@ -193,6 +231,14 @@ func (a *app) dispatch(args []string) error {
 		return a.cmdDecrypt(cargs)
 	case "props":
 		return a.cmdProps(cargs)
+	case "keygen":
+		return a.cmdKeygen(cargs)
+	case "enroll":
+		return a.cmdEnroll(cargs)
+	case "import-cert":
+		return a.cmdImportCert(cargs)
+	case "rm":
+		return a.cmdRm(cargs)
 	case "help", "-h", "--help":
 		fmt.Fprint(a.stdout, usage)
 		return nil

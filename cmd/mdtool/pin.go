@@ -17,6 +17,8 @@ const (
 	envPUK    = "MDTOOL_PUK"
 	envNewPIN = "MDTOOL_NEW_PIN"
 	envNewPUK = "MDTOOL_NEW_PUK"
+	// envAdminKey holds the PIV management key in hex (--admin-key).
+	envAdminKey = "MDTOOL_ADMIN_KEY"
 )
 
 // pinPUK is the PIN id of the PUK in the PIV mapping.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/cardmod/cardmod/apdu"
+	"github.com/cardmod/cardmod/csp"
 	"github.com/cardmod/cardmod/engine"
 	"github.com/cardmod/cardmod/engine/refhost"
 	"github.com/cardmod/cardmod/spec"
@@ -22,16 +23,32 @@ type session struct {
 	module *engine.Module
 	host   *refhost.Host
 	ctx    *engine.Context
-	calls  int // minidriver calls made
+	// csp is the Base CSP's side of the context (enrollment, files, signatures); its calls go
+	// through call.
+	csp   *csp.Session
+	calls int // minidriver calls made
+}
+
+// newModule is the loaded minidriver, with the management key policy of --mgm-policy.
+func (a *app) newModule() (*engine.Module, error) {
+	p, err := engine.ParseMgmKeyPolicy(a.opts.mgmPolicy)
+	if err != nil {
+		return nil, usageError{"--mgm-policy: " + err.Error()}
+	}
+	return engine.NewModuleWith(engine.Options{MgmKeyPolicy: p}), nil
 }
 
 // open connects to the card and acquires a context on it.
 func (a *app) open() (*session, error) {
+	m, err := a.newModule()
+	if err != nil {
+		return nil, err
+	}
 	c, err := a.openCard()
 	if err != nil {
 		return nil, err
 	}
-	s := &session{conn: c, module: engine.NewModule(), host: refhost.New()}
+	s := &session{conn: c, module: m, host: refhost.New()}
 	if err := s.acquire(a.opts.extended); err != nil {
 		_ = c.close()
 		return nil, err
@@ -45,6 +62,9 @@ func (s *session) acquire(extended bool) error {
 		ctx, err := s.module.AcquireContext(engine.AcquireParams{Version: spec.CardDataCurrentVersion, ATR: s.conn.atr,
 			CardName: s.conn.cardName, HasCardName: true, Host: s.host, Card: s.conn.t, ExtendedLength: extended})
 		s.ctx = ctx
+		if err == nil {
+			s.csp = &csp.Session{MD: ctx, Free: s.host.Free, Call: s.call}
+		}
 		return err
 	})
 }
@@ -92,21 +112,7 @@ func (s *session) owned(buf []byte) []byte {
 }
 
 // readFile is CardReadFile; dir "" is the root.
-func (s *session) readFile(dir, name string) ([]byte, error) {
-	var data []byte
-	err := s.call("CardReadFile", func() error {
-		buf, err := s.ctx.ReadFile(dir, name, 0)
-		if err != nil {
-			return err
-		}
-		data = s.owned(buf)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", filePath(dir, name), err)
-	}
-	return data, nil
-}
+func (s *session) readFile(dir, name string) ([]byte, error) { return s.csp.ReadFile(dir, name) }
 
 // filePath joins a directory and a file name as the minidriver names them.
 func filePath(dir, name string) string {
@@ -188,15 +194,11 @@ func (s *session) container(idx byte, r spec.ContainerMapRecord, certs bool) (co
 	if err != nil {
 		return ct, err
 	}
-	ct.Pub, ct.KeySpec, ct.Bits = pub, ks, keyBits(pub)
+	ct.Pub, ct.KeySpec, ct.Bits = pub, ks, csp.KeyBits(pub)
 	if ct.PIN, err = s.containerPIN(idx); err != nil {
 		return ct, err
 	}
-	prefix := spec.UserKeyExchangeCertPrefix
-	if ks == spec.ATSignature || ks.IsECDSA() {
-		prefix = spec.UserSignatureCertPrefix
-	}
-	name := spec.CertFileName(prefix, idx)
+	name := csp.CertFile(ks, idx)
 	ct.CertFile = filePath(spec.DirBaseCSP, name)
 	if !certs {
 		return ct, nil
@@ -216,64 +218,13 @@ func (s *session) container(idx byte, r spec.ContainerMapRecord, certs bool) (co
 	return ct, nil
 }
 
-// containerKey is CardGetContainerInfo: the container's public key and key spec, from the
-// signature or key exchange blob.
+// containerKey is CardGetContainerInfo: the container's public key and key spec.
 func (s *session) containerKey(idx byte) (crypto.PublicKey, spec.KeySpec, error) {
-	info := engine.ContainerInfo{Version: spec.ContainerInfoCurrentVersion}
-	if err := s.call("CardGetContainerInfo", func() error { return s.ctx.GetContainerInfo(idx, 0, &info) }); err != nil {
-		return nil, 0, fmt.Errorf("container %d: %w", idx, err)
-	}
-	sig, kx := s.owned(info.SigPublicKey), s.owned(info.KeyExPublicKey)
-	pub, ks, err := parseBlob(sig, kx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("container %d: %w", idx, err)
-	}
-	return pub, ks, nil
-}
-
-// parseBlob decodes the one public key blob of a CONTAINER_INFO.
-func parseBlob(sig, kx []byte) (crypto.PublicKey, spec.KeySpec, error) {
-	blob := kx
-	if sig != nil {
-		blob = sig
-	}
-	if (sig == nil) == (kx == nil) {
-		return nil, 0, errors.New("CONTAINER_INFO must hold exactly one key")
-	}
-	if len(blob) > 0 && blob[0] == spec.PublicKeyBlob {
-		pub, alg, err := spec.ParseRSAPublicKeyBlob(blob)
-		if err != nil {
-			return nil, 0, err
-		}
-		if alg == spec.CALGRSASign {
-			return pub, spec.ATSignature, nil
-		}
-		return pub, spec.ATKeyExchange, nil
-	}
-	pub, magic, err := spec.ParseECCPublicKeyBlob(blob)
-	if err != nil {
-		return nil, 0, err
-	}
-	ks, _, _ := spec.ECCMagicInfo(magic)
-	return pub, ks, nil
+	return s.csp.ContainerKey(idx)
 }
 
 // containerPIN is CCP_PIN_IDENTIFIER: the PIN that guards the container's key.
-func (s *session) containerPIN(idx byte) (spec.PINID, error) {
-	var p engine.ContainerProperty
-	err := s.call("CardGetContainerProperty", func() error {
-		var err error
-		p, err = s.ctx.GetContainerProperty(idx, spec.CCPPINIdentifier, 0, 0)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("container %d PIN: %w", idx, err)
-	}
-	if len(p.Data) != 4 {
-		return 0, fmt.Errorf("container %d PIN: %d bytes", idx, len(p.Data))
-	}
-	return spec.PINID(binary.LittleEndian.Uint32(p.Data)), nil
-}
+func (s *session) containerPIN(idx byte) (spec.PINID, error) { return s.csp.ContainerPIN(idx) }
 
 // findContainer returns container idx (with its certificate when certs is set).
 func (s *session) findContainer(idx int, certs bool) (container, error) {
