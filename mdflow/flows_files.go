@@ -139,18 +139,19 @@ func flowFiles(t T, md Minidriver, env Env) {
 	want(t, err, spec.SCardEInvalidParameter, "CardReadFile with flags 1")
 
 	fs, err := c.QueryFreeSpace(0)
-	if err != nil || fs != (spec.FreeSpaceInfo{Version: 1, MaxKeyContainers: 24}) {
+	if err != nil || fs.Version != 1 || fs.BytesAvailable == 0 || fs.KeyContainersAvailable != uint32(24-len(StandardSlots)) || fs.MaxKeyContainers != 24 {
 		t.Errorf("CardQueryFreeSpace = %+v, %v", fs, err)
 	}
 	_, err = c.QueryFreeSpace(1)
 	want(t, err, spec.SCardEInvalidParameter, "CardQueryFreeSpace with flags 1")
 
-	// The card is read-only to Windows.
-	want(t, c.CreateDirectory("newdir", spec.UserCreateDeleteDirAc), spec.SCardEUnsupportedFeature, "CardCreateDirectory")
-	want(t, c.DeleteDirectory(spec.DirBaseCSP), spec.SCardEUnsupportedFeature, "CardDeleteDirectory")
-	want(t, c.CreateFile(spec.DirBaseCSP, "newfile", 16, spec.EveryoneReadUserWriteAc), spec.SCardEUnsupportedFeature, "CardCreateFile")
-	want(t, c.WriteFile(spec.DirBaseCSP, spec.FileContainerMap, 0, make([]byte, 86)), spec.SCardEUnsupportedFeature, "CardWriteFile")
-	want(t, c.DeleteFile(spec.DirBaseCSP, "kxc00", 0), spec.SCardEUnsupportedFeature, "CardDeleteFile")
+	// Writes need the PIN (or the admin); this context has verified neither (flowEnrollFiles
+	// writes with them).
+	want(t, c.CreateDirectory("newdir", spec.UserCreateDeleteDirAc), spec.SCardWSecurityViolation, "CardCreateDirectory without the PIN")
+	want(t, c.DeleteDirectory(spec.DirBaseCSP), spec.SCardWSecurityViolation, "CardDeleteDirectory without the PIN")
+	want(t, c.CreateFile(spec.DirBaseCSP, "newfile", 16, spec.EveryoneReadUserWriteAc), spec.SCardWSecurityViolation, "CardCreateFile without the PIN")
+	want(t, c.WriteFile(spec.DirBaseCSP, spec.FileContainerMap, 0, make([]byte, 86)), spec.SCardWSecurityViolation, "CardWriteFile without the PIN")
+	want(t, c.DeleteFile(spec.DirBaseCSP, "kxc00", 0), spec.SCardWSecurityViolation, "CardDeleteFile without the PIN")
 }
 
 // flowContainers: CardGetContainerInfo blobs of every container, CardQueryKeySizes and
@@ -206,7 +207,8 @@ func flowContainers(t T, md Minidriver, env Env) {
 	_, err = c.QueryCapabilities(2)
 	want(t, err, spec.ErrorRevisionMismatch, "CardQueryCapabilities with dwVersion 2")
 
-	want(t, c.CreateContainer(5, spec.CardCreateContainerKeyGen, spec.ATKeyExchange, 2048, nil), spec.SCardEUnsupportedFeature, "CardCreateContainer")
-	want(t, c.CreateContainerEx(5, spec.CardCreateContainerKeyGen, spec.ATKeyExchange, 2048, nil, 1), spec.SCardEUnsupportedFeature, "CardCreateContainerEx")
-	want(t, c.DeleteContainer(0, 0), spec.SCardEUnsupportedFeature, "CardDeleteContainer")
+	// Creating and deleting containers needs the PIN (flowEnroll* do it with the PIN).
+	want(t, c.CreateContainer(5, spec.CardCreateContainerKeyGen, spec.ATKeyExchange, 2048, nil), spec.SCardWSecurityViolation, "CardCreateContainer without the PIN")
+	want(t, c.CreateContainerEx(5, spec.CardCreateContainerKeyGen, spec.ATKeyExchange, 2048, nil, 1), spec.SCardWSecurityViolation, "CardCreateContainerEx without the PIN")
+	want(t, c.DeleteContainer(0, 0), spec.SCardWSecurityViolation, "CardDeleteContainer without the PIN")
 }

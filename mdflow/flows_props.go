@@ -23,7 +23,7 @@ var pinInfoWant = map[spec.PINID]spec.PINInfo{
 		ChangePermission: spec.CreatePINSet(4), CachePolicy: spec.PINCachePolicy{Version: 6, Type: spec.PinCacheNormal}},
 }
 
-// flowProperties decodes every CP_* property of a read-only PIV card, checks the flag rules and
+// flowProperties decodes every CP_* property of a writable PIV card, checks the flag rules and
 // CardSetProperty.
 func flowProperties(t T, md Minidriver, env Env) {
 	c := open(t, md, env)
@@ -46,9 +46,12 @@ func flowProperties(t T, md Minidriver, env Env) {
 		}
 	}
 
-	if fs, err := spec.ParseFreeSpaceInfo(get(spec.CPCardFreeSpace, 0)); err != nil || fs.Version != 1 || fs.BytesAvailable != 0 ||
-		fs.KeyContainersAvailable != 0 || fs.MaxKeyContainers != 24 {
+	// The file store has room, and the indexes the standard containers do not use are free.
+	if fs, err := spec.ParseFreeSpaceInfo(get(spec.CPCardFreeSpace, 0)); err != nil || fs.Version != 1 || fs.BytesAvailable == 0 ||
+		fs.KeyContainersAvailable != uint32(24-len(StandardSlots)) || fs.MaxKeyContainers != 24 {
 		t.Errorf("CP_CARD_FREE_SPACE: %+v %v", fs, err)
+	} else if qs, err := c.QueryFreeSpace(0); err != nil || qs != fs {
+		t.Errorf("CardQueryFreeSpace = %+v, %v; CP_CARD_FREE_SPACE %+v", qs, err, fs)
 	}
 	if cp, err := spec.ParseCardCapabilities(get(spec.CPCardCapabilities, 0)); err != nil ||
 		cp != (spec.CardCapabilities{Version: 1, CertificateCompression: true, KeyGen: true}) {
@@ -72,9 +75,9 @@ func flowProperties(t T, md Minidriver, env Env) {
 		_, err := c.GetProperty(spec.CPCardKeySizes, ks)
 		want(t, err, spec.SCardEInvalidParameter, "CP_CARD_KEYSIZES(key spec %d)", ks)
 	}
-	dword(spec.CPCardReadOnly, 0, 1)
+	dword(spec.CPCardReadOnly, 0, 0)
 	dword(spec.CPCardCacheMode, 0, spec.CPCacheModeGlobalCache)
-	dword(spec.CPSupportsWinX509Enrollment, 0, 0)
+	dword(spec.CPSupportsWinX509Enrollment, 0, 1)
 	if g := get(spec.CPCardGUID, 0); !bytes.Equal(g, env.GUID) {
 		t.Errorf("CP_CARD_GUID %X, want the CHUID GUID %X", g, env.GUID)
 	}
@@ -134,7 +137,7 @@ func flowProperties(t T, md Minidriver, env Env) {
 	}
 
 	// CardSetProperty: everyone may set the parent window (an HWND of this process's size) and
-	// the PIN context string (or NULL); the rest of a read-only card is refused.
+	// the PIN context string (or NULL); the other properties cannot be set.
 	hwnd := make([]byte, PtrSize)
 	hwnd[0] = 0x42
 	want(t, c.SetProperty(spec.CPParentWindow, hwnd, 0), spec.Success, "CP_PARENT_WINDOW")
@@ -159,7 +162,7 @@ func flowProperties(t T, md Minidriver, env Env) {
 }
 
 // flowContainerProperties: CCP_CONTAINER_INFO, CCP_PIN_IDENTIFIER and CCP_ASSOCIATED_ECDH_KEY
-// of every container, and CardSetContainerProperty on a read-only card.
+// of every container, and CardSetContainerProperty without the PIN.
 func flowContainerProperties(t T, md Minidriver, env Env) {
 	c := open(t, md, env)
 	defer done(t, c)
@@ -197,8 +200,9 @@ func flowContainerProperties(t T, md Minidriver, env Env) {
 	want(t, err, spec.SCardEInvalidParameter, "CCP_PIN_IDENTIFIER with flags 1")
 	_, err = c.GetContainerProperty(0, "No Such Property", 0, 0)
 	want(t, err, spec.SCardEInvalidParameter, "unknown container property")
-	want(t, c.SetContainerProperty(0, spec.CCPPINIdentifier, le32(3), 0), spec.SCardEUnsupportedFeature, "CardSetContainerProperty(CCP_PIN_IDENTIFIER)")
-	want(t, c.SetContainerProperty(1, spec.CCPAssociatedECDHKey, []byte{1}, 0), spec.SCardEUnsupportedFeature, "CardSetContainerProperty(CCP_ASSOCIATED_ECDH_KEY)")
+	// Changing a container needs the PIN (this context has not verified it).
+	want(t, c.SetContainerProperty(0, spec.CCPPINIdentifier, le32(3), 0), spec.SCardWSecurityViolation, "CardSetContainerProperty(CCP_PIN_IDENTIFIER) without the PIN")
+	want(t, c.SetContainerProperty(1, spec.CCPAssociatedECDHKey, []byte{1}, 0), spec.SCardWSecurityViolation, "CardSetContainerProperty(CCP_ASSOCIATED_ECDH_KEY) without the PIN")
 	want(t, c.SetContainerProperty(0, spec.CCPPINIdentifier, le32(3), 1), spec.SCardEInvalidParameter, "CardSetContainerProperty with flags 1")
 	want(t, c.SetContainerProperty(0, spec.CCPContainerInfo, le32(0), 0), spec.SCardEInvalidParameter, "CardSetContainerProperty(CCP_CONTAINER_INFO)")
 	want(t, c.SetContainerProperty(0, "No Such Property", le32(0), 0), spec.SCardEInvalidParameter, "CardSetContainerProperty(unknown)")

@@ -46,6 +46,11 @@ var Flows = []Flow{
 	{"bad-parameters", flowBadParameters},
 	{"bad-parameters/null-pointers", flowNullPointers},
 	{"stubs", flowStubs},
+	{"enroll/rsa", flowEnrollRSA},
+	{"enroll/ecc", flowEnrollECC},
+	{"enroll/import", flowEnrollImport},
+	{"enroll/files", flowEnrollFiles},
+	{"enroll/errors", flowEnrollErrors},
 	{"delete", flowDelete},
 }
 

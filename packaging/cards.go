@@ -69,6 +69,14 @@ const (
 	CryptoProvider     = "Microsoft Base Smart Card Crypto Provider"
 	KeyStorageProvider = "Microsoft Smart Card Key Storage Provider"
 
+	// SettingsKey (under HKLM, 64-bit view) holds the minidriver's settings, read by both DLLs;
+	// ValueMgmKeyPolicy (REG_SZ: protect, refuse or keep) is the management key policy
+	// (README.md, "Management key policy"; cabi/dll reads it).
+	SettingsKey       = `SOFTWARE\cardmod`
+	ValueMgmKeyPolicy = "MgmKeyPolicy"
+	// DefaultMgmKeyPolicy is the policy when nothing is set.
+	DefaultMgmKeyPolicy = "protect"
+
 	// SmartCardClassGUID is the SmartCard device setup class.
 	SmartCardClassGUID = "{990A2BD7-E738-46c7-B26F-1CF8FB9F1391}"
 

@@ -294,6 +294,13 @@ func Reg() []byte {
 			w.line(`%s=%s`, regQuote(ValueKSP), regQuote(KeyStorageProvider))
 		}
 	}
+	w.line("")
+	w.line("; Management key policy (README.md): what a write does on a card that still has the default")
+	w.line("; PIV management key: protect (the default: replace it by a random PIN-protected key),")
+	w.line("; refuse (writes need the admin role) or keep (use the default key; test cards only).")
+	w.line("; Remove the semicolons below to set it; the environment variable CARDMOD_MGM_POLICY wins.")
+	w.line(`; [HKEY_LOCAL_MACHINE\%s]`, SettingsKey)
+	w.line(`; %s=%s`, regQuote(ValueMgmKeyPolicy), regQuote(DefaultMgmKeyPolicy))
 	return w.b.Bytes()
 }
 

@@ -254,6 +254,12 @@ func TestReg(t *testing.T) {
 			}
 		}
 	}
+	// The management key policy is there to set, commented out (its default applies).
+	for _, l := range []string{`; [HKEY_LOCAL_MACHINE\` + SettingsKey + `]`, `; "` + ValueMgmKeyPolicy + `"="` + DefaultMgmKeyPolicy + `"`} {
+		if !bytes.Contains(reg, []byte(l+"\r\n")) {
+			t.Errorf(".reg lacks the line %q", l)
+		}
+	}
 }
 
 // ---------------------------------------------------------------------------

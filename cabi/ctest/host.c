@@ -10,7 +10,7 @@
  * through its function table, each call inside SCardBeginTransaction/SCardEndTransaction.
  *
  * Usage:
- *   host --lib PATH --reader NAME --in-dir DIR --out-dir DIR [--pin PIN]
+ *   host --lib PATH --reader NAME --in-dir DIR --out-dir DIR [--pin PIN] [--mgm-key HEX]
  *   host --bench [--iterations N] --lib PATH --reader NAME
  *
  * Test mode prints one "PASS name" or "FAIL name: why" line per check (several FAIL lines for a
@@ -29,9 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cardmod.h"
+#include "des.h"
 #include "pcsc.h"
 #include "sha256.h"
 
@@ -1393,7 +1395,7 @@ static void t_second_context(void) {
 	expect(cd2->pvVendorSpecific != g_cd->pvVendorSpecific, "two contexts share pvVendorSpecific");
 	PBYTE pb = NULL;
 	DWORD cb = 0;
-	/* Served from the caller's cache, where the first context put it (the card has a map object). */
+	/* The engine may serve it from the caller's cache (counted), or read the card. */
 	unsigned long hits = cache_hits;
 	if (expect_rc(MD(cd2->pfnCardReadFile(cd2, szBASE_CSP_DIR, "kxc00", 0, &pb, &cb)), 0, "CardReadFile(mscp/kxc00), second context"))
 		csp_free(pb);
@@ -1421,6 +1423,325 @@ static void t_deauth(void) {
 		expect((state & CREATE_PIN_SET(ROLE_USER)) == 0, "PIN 1 still authenticated (state 0x%" PRIX32 ")", state);
 	expect_rc(MD(cd->pfnCardDeauthenticateEx(cd, PIN_SET_ALL_ROLES, 0)), 0, "CardDeauthenticateEx(all roles)");
 	end();
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Enrollment, as the Base CSP does it                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The card's PIV management key (3DES; --mgm-key HEX), for the admin's challenge/response. */
+static BYTE mgm_key[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+
+/* The SubjectPublicKeyInfo of a P-256 key up to the point's X coordinate: SEQUENCE, AlgorithmIdentifier
+ * (id-ecPublicKey, prime256v1), BIT STRING 00 04. */
+static const BYTE spki_p256_prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06,
+                                        0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
+
+/* heap_copy copies data to a heap block of exactly n bytes (valgrind sees reads past it). */
+static BYTE *heap_copy(const void *data, size_t n) {
+	BYTE *b = malloc(n > 0 ? n : 1);
+	if (b != NULL && n > 0)
+		memcpy(b, data, n);
+	return b;
+}
+
+/* read_file reads a whole file through CardReadFile; the caller frees *pb with csp_free. */
+static DWORD read_file(PCARD_DATA cd, LPSTR dir, LPSTR name, PBYTE *pb, DWORD *cb) {
+	*pb = NULL, *cb = 0;
+	return MD(cd->pfnCardReadFile(cd, dir, name, 0, pb, cb));
+}
+
+/* write_file is CardWriteFile from an exact-size heap copy. */
+static DWORD write_file(PCARD_DATA cd, LPSTR dir, LPSTR name, const void *data, DWORD n) {
+	BYTE *b = heap_copy(data, n);
+	if (b == NULL)
+		return SCARD_E_NO_MEMORY;
+	DWORD rc = MD(cd->pfnCardWriteFile(cd, dir, name, 0, b, n));
+	free(b);
+	return rc;
+}
+
+/* admin_login answers the admin's challenge (CardGetChallengeEx(ROLE_ADMIN)) with the 3DES
+ * management key (CardAuthenticateChallenge). */
+static int admin_login(PCARD_DATA cd) {
+	PBYTE ch = NULL;
+	DWORD cb = 0;
+	if (!expect_rc(MD(cd->pfnCardGetChallengeEx(cd, ROLE_ADMIN, &ch, &cb, 0)), 0, "CardGetChallengeEx(ROLE_ADMIN)"))
+		return 0;
+	int ok = expect(is_ours(ch), "challenge buffer not from pfnCspAlloc") &&
+	         expect(cb == 8, "%" PRIu32 "-byte challenge: the host answers 3DES (8-byte) challenges only", cb);
+	BYTE resp[8];
+	if (ok)
+		des3_encrypt(mgm_key, ch, resp);
+	csp_free(ch);
+	if (!ok)
+		return 0;
+	DWORD att = 0;
+	return expect_rc(MD(cd->pfnCardAuthenticateChallenge(cd, resp, sizeof resp, &att)), 0, "CardAuthenticateChallenge");
+}
+
+/* auth_state reads CP_CARD_AUTHENTICATED_STATE. */
+static DWORD auth_state(PCARD_DATA cd) {
+	DWORD state = 0, len = 0;
+	if (!expect_rc(get_prop(cd, CP_CARD_AUTHENTICATED_STATE, (PBYTE)&state, sizeof state, &len, 0), 0,
+	               "CardGetProperty(CP_CARD_AUTHENTICATED_STATE)"))
+		return 0;
+	return state;
+}
+
+static void t_des(void) {
+	begin("des_selftest");
+	/* FIPS 46 worked example, and the SP 800-67 three-key example. */
+	static const BYTE k1[8] = {0x13, 0x34, 0x57, 0x79, 0x9B, 0xBC, 0xDF, 0xF1}, p1[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF},
+	                  c1[8] = {0x85, 0xE8, 0x13, 0x54, 0x0F, 0x0A, 0xB4, 0x05};
+	static const BYTE k3[24] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x01,
+	                            0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x01, 0x23},
+	                  p3[8] = {0x54, 0x68, 0x65, 0x20, 0x71, 0x75, 0x66, 0x63}, c3[8] = {0xA8, 0x26, 0xFD, 0x8C, 0xE5, 0x3B, 0x85, 0x5F};
+	BYTE o[8];
+	des_encrypt(k1, p1, o);
+	expect(memcmp(o, c1, 8) == 0, "DES known answer wrong");
+	des3_encrypt(k3, p3, o);
+	expect(memcmp(o, c3, 8) == 0, "3DES known answer wrong");
+	end();
+}
+
+/* t_enroll: what the Base CSP does to enroll a certificate with a new ECDSA P-256 key generated on
+ * the card, then the clean-up. With CARDMOD_MGM_POLICY=refuse in the environment (the Go test sets
+ * it), first checks that the DLL read the policy: the PIN alone does not allow writes to a card
+ * with the default management key. */
+static void t_enroll(void) {
+	PCARD_DATA cd = g_cd;
+	DWORD att = 0;
+	PBYTE pb = NULL;
+	DWORD cb = 0;
+	const char *policy = getenv("CARDMOD_MGM_POLICY");
+	int refuse = policy != NULL && strcasecmp(policy, "refuse") == 0;
+
+	begin("enroll_pin");
+	expect_rc(MD(cd->pfnCardAuthenticatePin(cd, wszCARD_USER_USER, (PBYTE)pin, (DWORD)strlen(pin), &att)), 0, "CardAuthenticatePin(user)");
+	end();
+
+	/* The first free container index, from cmapfile as the Base CSP reads it. */
+	BYTE *cmap0 = NULL, *cf0 = NULL;
+	DWORD n_cmap0 = 0, n_cf0 = 0;
+	BYTE idx = 0xFF;
+	begin("enroll_read_cmapfile");
+	if (expect_rc(read_file(cd, NULL, szCACHE_FILE, &pb, &cb), 0, "CardReadFile(cardcf)") && expect(cb >= 6, "cardcf of %" PRIu32 " bytes", cb)) {
+		cf0 = heap_copy(pb, cb);
+		n_cf0 = cb;
+	}
+	csp_free(pb);
+	if (expect_rc(read_file(cd, szBASE_CSP_DIR, szCONTAINER_MAP_FILE, &pb, &cb), 0, "CardReadFile(mscp/cmapfile)") &&
+	    expect(cb % sizeof(CONTAINER_MAP_RECORD) == 0, "cmapfile of %" PRIu32 " bytes", cb)) {
+		cmap0 = heap_copy(pb, cb);
+		n_cmap0 = cb;
+		DWORD n = cb / sizeof(CONTAINER_MAP_RECORD);
+		for (DWORD i = 0; i < 24 && idx == 0xFF; i++) {
+			CONTAINER_MAP_RECORD r;
+			if (i < n)
+				memcpy(&r, pb + i * sizeof r, sizeof r);
+			if (i >= n || (!(r.bFlags & CONTAINER_MAP_VALID_CONTAINER) && r.wszGuid[0] == 0))
+				idx = (BYTE)i;
+		}
+		expect(idx != 0xFF, "no free container index in cmapfile");
+		info("enroll: container index %u", idx);
+	}
+	csp_free(pb);
+	end();
+	if (cmap0 == NULL || cf0 == NULL || idx == 0xFF) {
+		free(cmap0), free(cf0);
+		return;
+	}
+
+	begin("enroll_policy_refuse");
+	if (refuse) {
+		expect_rc(MD(cd->pfnCardCreateContainerEx(cd, idx, CARD_CREATE_CONTAINER_KEY_GEN, AT_ECDSA_P256, 256, NULL, ROLE_USER)),
+		          SCARD_W_SECURITY_VIOLATION, "CardCreateContainerEx with the PIN only, CARDMOD_MGM_POLICY=refuse");
+	} else {
+		info("enroll_policy_refuse: CARDMOD_MGM_POLICY is not refuse: not checked");
+	}
+	end();
+
+	begin("enroll_admin");
+	if (admin_login(cd)) {
+		DWORD st = auth_state(cd);
+		expect((st & CREATE_PIN_SET(ROLE_USER)) && (st & CREATE_PIN_SET(ROLE_ADMIN)),
+		       "authenticated state 0x%" PRIX32 ", want ROLE_USER and ROLE_ADMIN", st);
+	}
+	end();
+
+	begin("enroll_errors");
+	expect_rc(MD(cd->pfnCardCreateContainerEx(cd, idx, 3, AT_ECDSA_P256, 256, NULL, ROLE_USER)), SCARD_E_INVALID_PARAMETER,
+	          "CardCreateContainerEx(dwFlags 3)");
+	expect_rc(MD(cd->pfnCardCreateContainerEx(cd, 24, CARD_CREATE_CONTAINER_KEY_GEN, AT_ECDSA_P256, 256, NULL, ROLE_USER)),
+	          SCARD_E_NO_KEY_CONTAINER, "CardCreateContainerEx(index 24)");
+	expect_rc(MD(cd->pfnCardWriteFile(cd, szBASE_CSP_DIR, "nofile", 0, (PBYTE)"x", 1)), SCARD_E_FILE_NOT_FOUND, "CardWriteFile(mscp/nofile)");
+	expect_rc(MD(cd->pfnCardDeleteContainer(cd, idx, 1)), SCARD_E_INVALID_PARAMETER, "CardDeleteContainer(dwReserved 1)");
+	end();
+
+	begin("enroll_create_container");
+	int created = expect_rc(MD(cd->pfnCardCreateContainerEx(cd, idx, CARD_CREATE_CONTAINER_KEY_GEN, AT_ECDSA_P256, 256, NULL, ROLE_USER)), 0,
+	                        "CardCreateContainerEx(KEY_GEN, AT_ECDSA_P256, PIN 1)");
+	end();
+
+	BYTE point[64];
+	int have_point = 0;
+	if (created) {
+		begin("enroll_container_info");
+		CONTAINER_INFO ci = {.dwVersion = CONTAINER_INFO_CURRENT_VERSION};
+		if (expect_rc(MD(cd->pfnCardGetContainerInfo(cd, idx, 0, &ci)), 0, "CardGetContainerInfo(new container)")) {
+			const BYTE *b = ci.pbSigPublicKey;
+			expect(ci.pbKeyExPublicKey == NULL, "an ECDSA container with a key exchange blob");
+			if (expect(b != NULL && is_ours(b) && ci.cbSigPublicKey == 72, "%" PRIu32 "-byte ECDSA blob (from pfnCspAlloc?), want 72",
+			           ci.cbSigPublicKey) &&
+			    expect(le32(b) == BCRYPT_ECDSA_PUBLIC_P256_MAGIC && le32(b + 4) == 32, "magic 0x%08" PRIX32 " cbKey %" PRIu32, le32(b),
+			           le32(b + 4))) {
+				memcpy(point, b + 8, 64);
+				have_point = 1;
+				write_out("enroll_container.blob", b, ci.cbSigPublicKey);
+			}
+			csp_free(ci.pbSigPublicKey);
+			csp_free(ci.pbKeyExPublicKey);
+		}
+		end();
+	}
+
+	/* The certificate: the template the Go test made (a P-256 certificate) with the card's point
+	 * in its SubjectPublicKeyInfo. The minidriver checks that a certificate carries its
+	 * container's key, not who signed it. */
+	char cert_name[8];
+	snprintf(cert_name, sizeof cert_name, "%s%02x", szUSER_SIGNATURE_CERT_PREFIX, idx);
+	static BYTE cert[4096];
+	long n_cert = -1;
+	int cert_written = 0;
+	if (have_point) {
+		begin("enroll_certificate");
+		n_cert = read_in("cert_template.der", cert, sizeof cert);
+		BYTE *at = NULL;
+		for (long i = 0; n_cert > 0 && i + (long)sizeof spki_p256_prefix + 64 <= n_cert && at == NULL; i++)
+			if (memcmp(cert + i, spki_p256_prefix, sizeof spki_p256_prefix) == 0)
+				at = cert + i + sizeof spki_p256_prefix;
+		if (expect(at != NULL, "cert_template.der holds no P-256 SubjectPublicKeyInfo")) {
+			memcpy(at, point, 64);
+			if (expect_rc(MD(cd->pfnCardCreateFile(cd, szBASE_CSP_DIR, cert_name, (DWORD)n_cert, EveryoneReadUserWriteAc)), 0,
+			              "CardCreateFile(mscp/kscNN)") &&
+			    expect_rc(write_file(cd, szBASE_CSP_DIR, cert_name, cert, (DWORD)n_cert), 0, "CardWriteFile(mscp/kscNN)")) {
+				cert_written = 1;
+				write_out("enroll_cert.der", cert, (size_t)n_cert);
+			}
+		}
+		end();
+	}
+
+	/* cmapfile with the new record, then cardcf bumped, as the Base CSP writes them. */
+	static const char name[] = "{8C1F2D3E-4A5B-4C6D-8E7F-90A1B2C3D4E5}";
+	if (created) {
+		begin("enroll_cmapfile");
+		DWORD n = n_cmap0 / sizeof(CONTAINER_MAP_RECORD);
+		if ((DWORD)idx + 1 > n)
+			n = (DWORD)idx + 1;
+		CONTAINER_MAP_RECORD *recs = calloc(n, sizeof *recs);
+		if (expect(recs != NULL, "out of memory")) {
+			memcpy(recs, cmap0, n_cmap0);
+			CONTAINER_MAP_RECORD *r = &recs[idx];
+			memset(r, 0, sizeof *r);
+			for (size_t i = 0; name[i] != 0; i++)
+				r->wszGuid[i] = (WCHAR)name[i];
+			r->bFlags = CONTAINER_MAP_VALID_CONTAINER;
+			r->wSigKeySizeBits = 256;
+			expect_rc(write_file(cd, szBASE_CSP_DIR, szCONTAINER_MAP_FILE, recs, n * (DWORD)sizeof *recs), 0, "CardWriteFile(mscp/cmapfile)");
+			free(recs);
+		}
+		if (expect_rc(read_file(cd, NULL, szCACHE_FILE, &pb, &cb), 0, "CardReadFile(cardcf)") && expect(cb >= 6, "cardcf of %" PRIu32 " bytes", cb)) {
+			BYTE *cf = heap_copy(pb, cb);
+			if (cf != NULL) {
+				WORD c = (WORD)(le16(cf + 2) + 1), f = (WORD)(le16(cf + 4) + 1);
+				cf[2] = (BYTE)c, cf[3] = (BYTE)(c >> 8), cf[4] = (BYTE)f, cf[5] = (BYTE)(f >> 8);
+				expect_rc(write_file(cd, NULL, szCACHE_FILE, cf, cb), 0, "CardWriteFile(cardcf)");
+				free(cf);
+			}
+		}
+		csp_free(pb);
+		end();
+	}
+	expect_rc(MD(cd->pfnCardDeauthenticateEx(cd, PIN_SET_ALL_ROLES, 0)), 0, "CardDeauthenticateEx(all roles)");
+
+	/* Another context (another process, for the Base CSP) sees the new container. */
+	if (created) {
+		begin("enroll_second_context");
+		PCARD_DATA cd3 = malloc(sizeof *cd3);
+		if (expect(cd3 != NULL, "out of memory")) {
+			fill_card_data(cd3, 7);
+			if (expect_rc(acquire(cd3, 0), 0, "CardAcquireContext (enrollment check)")) {
+				watch(cd3);
+				if (expect_rc(read_file(cd3, NULL, szCACHE_FILE, &pb, &cb), 0, "CardReadFile(cardcf)"))
+					expect(cb != n_cf0 || memcmp(pb, cf0, cb) != 0, "cardcf unchanged by the enrollment");
+				csp_free(pb);
+				if (expect_rc(read_file(cd3, szBASE_CSP_DIR, szCONTAINER_MAP_FILE, &pb, &cb), 0, "CardReadFile(mscp/cmapfile)") &&
+				    expect(cb >= ((DWORD)idx + 1) * sizeof(CONTAINER_MAP_RECORD), "cmapfile of %" PRIu32 " bytes", cb)) {
+					CONTAINER_MAP_RECORD r;
+					memcpy(&r, pb + idx * sizeof r, sizeof r);
+					int same = (r.bFlags & CONTAINER_MAP_VALID_CONTAINER) && r.wSigKeySizeBits == 256;
+					for (size_t i = 0; same && i <= strlen(name); i++)
+						same = r.wszGuid[i] == (WCHAR)name[i];
+					expect(same, "cmapfile record %u is not the one written", idx);
+				}
+				csp_free(pb);
+				CONTAINER_INFO ci = {.dwVersion = CONTAINER_INFO_CURRENT_VERSION};
+				if (expect_rc(MD(cd3->pfnCardGetContainerInfo(cd3, idx, 0, &ci)), 0, "CardGetContainerInfo(new container)"))
+					expect(have_point && ci.cbSigPublicKey == 72 && memcmp(ci.pbSigPublicKey + 8, point, 64) == 0,
+					       "another context sees a different public key");
+				csp_free(ci.pbSigPublicKey);
+				csp_free(ci.pbKeyExPublicKey);
+				if (cert_written) {
+					if (expect_rc(read_file(cd3, szBASE_CSP_DIR, cert_name, &pb, &cb), 0, "CardReadFile(mscp/kscNN)"))
+						expect(cb == (DWORD)n_cert && memcmp(pb, cert, cb) == 0, "the certificate read back differs from the one written");
+					csp_free(pb);
+					LPSTR m = NULL;
+					DWORD mn = 0;
+					if (expect_rc(MD(cd3->pfnCardEnumFiles(cd3, szBASE_CSP_DIR, &m, &mn, 0)), 0, "CardEnumFiles(mscp)"))
+						expect(multi_has(m, mn, cert_name), "mscp does not list %s", cert_name);
+					csp_free(m);
+				}
+				expect_rc(MD(cd3->pfnCardAuthenticatePin(cd3, wszCARD_USER_USER, (PBYTE)pin, (DWORD)strlen(pin), &att)), 0,
+				          "CardAuthenticatePin(user)");
+				CARD_SIGNING_INFO si;
+				init_signing(&si, idx, AT_ECDSA_P256);
+				if (expect_rc(MD(cd3->pfnCardSignData(cd3, &si)), 0, "CardSignData(new container)")) {
+					if (expect(si.cbSignedData == 64 && is_ours(si.pbSignedData), "%" PRIu32 "-byte signature, want r||s = 64", si.cbSignedData))
+						write_out("sig_enroll.bin", si.pbSignedData, si.cbSignedData);
+					csp_free(si.pbSignedData);
+				}
+				expect_rc(MD(cd3->pfnCardDeauthenticateEx(cd3, PIN_SET_ALL_ROLES, 0)), 0, "CardDeauthenticateEx(all roles)");
+				expect_rc(MD(cd3->pfnCardDeleteContext(cd3)), 0, "CardDeleteContext (enrollment check)");
+				unwatch(cd3);
+			}
+			free(cd3);
+		}
+		end();
+	}
+
+	/* Clean-up: the certificate file, the container, cmapfile as it was. */
+	begin("enroll_cleanup");
+	expect_rc(MD(cd->pfnCardAuthenticatePin(cd, wszCARD_USER_USER, (PBYTE)pin, (DWORD)strlen(pin), &att)), 0, "CardAuthenticatePin(user)");
+	admin_login(cd);
+	if (cert_written)
+		expect_rc(MD(cd->pfnCardDeleteFile(cd, szBASE_CSP_DIR, cert_name, 0)), 0, "CardDeleteFile(mscp/kscNN)");
+	if (created)
+		expect_rc(MD(cd->pfnCardDeleteContainer(cd, idx, 0)), 0, "CardDeleteContainer(new container)");
+	expect_rc(write_file(cd, szBASE_CSP_DIR, szCONTAINER_MAP_FILE, cmap0, n_cmap0), 0, "CardWriteFile(mscp/cmapfile), the original");
+	if (expect_rc(read_file(cd, szBASE_CSP_DIR, szCONTAINER_MAP_FILE, &pb, &cb), 0, "CardReadFile(mscp/cmapfile)"))
+		expect(cb == n_cmap0 && memcmp(pb, cmap0, cb) == 0, "cmapfile after the clean-up differs from the original");
+	csp_free(pb);
+	CONTAINER_INFO ci = {.dwVersion = CONTAINER_INFO_CURRENT_VERSION};
+	expect_rc(MD(cd->pfnCardGetContainerInfo(cd, idx, 0, &ci)), SCARD_E_NO_KEY_CONTAINER, "CardGetContainerInfo(deleted container)");
+	pb = NULL;
+	expect_rc(read_file(cd, szBASE_CSP_DIR, cert_name, &pb, &cb), SCARD_E_FILE_NOT_FOUND, "CardReadFile(deleted certificate)");
+	expect_rc(MD(cd->pfnCardDeauthenticateEx(cd, PIN_SET_ALL_ROLES, 0)), 0, "CardDeauthenticateEx(all roles)");
+	expect(auth_state(cd) == 0, "still authenticated after CardDeauthenticateEx");
+	end();
+	free(cmap0);
+	free(cf0);
 }
 
 static void t_stubs(void) {
@@ -1591,7 +1912,7 @@ static int bench(const char *path, long iterations) {
 /* ------------------------------------------------------------------------------------------ */
 
 static void usage(void) {
-	fprintf(stderr, "usage: host --lib PATH --reader NAME [--in-dir DIR] [--out-dir DIR] [--pin PIN]\n"
+	fprintf(stderr, "usage: host --lib PATH --reader NAME [--in-dir DIR] [--out-dir DIR] [--pin PIN] [--mgm-key HEX24]\n"
 	                "       host --bench [--iterations N] --lib PATH --reader NAME\n");
 	exit(2);
 }
@@ -1621,6 +1942,16 @@ int main(int argc, char **argv) {
 			pin = v;
 		else if (strcmp(a, "--iterations") == 0)
 			iterations = strtol(v, NULL, 10);
+		else if (strcmp(a, "--mgm-key") == 0) {
+			if (strlen(v) != 48)
+				usage();
+			for (int j = 0; j < 24; j++) {
+				unsigned x;
+				if (sscanf(v + 2 * j, "%2x", &x) != 1)
+					usage();
+				mgm_key[j] = (BYTE)x;
+			}
+		}
 		else
 			usage();
 		i++;
@@ -1653,6 +1984,7 @@ int main(int argc, char **argv) {
 	sha256(message, sizeof message - 1, digest);
 	write_out("message.bin", message, sizeof message - 1);
 	t_sha256();
+	t_des();
 	t_layout();
 	t_load(lib_path);
 	if (acquire_fn != NULL) {
@@ -1670,6 +2002,7 @@ int main(int argc, char **argv) {
 			t_ecdsa();
 			t_second_context();
 			t_deauth();
+			t_enroll();
 			t_stubs();
 			t_delete();
 		}

@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/cardmod/cardmod/engine"
@@ -50,20 +51,71 @@ var dll = struct {
 
 func initDLL() {
 	dll.once.Do(func() {
-		dll.module = engine.NewModule()
-		dll.contexts = map[uintptr]*abiContext{}
-		var seed [4]byte
-		_, _ = rand.Read(seed[:])
-		// Context ids start at a random odd value, so a stale or forged pvVendorSpecific is
-		// unlikely to name a live context.
-		dll.next = uintptr(binary.LittleEndian.Uint32(seed[:])|1) << 4
 		dll.log = slog.New(slog.DiscardHandler)
 		if path := os.Getenv("CARDMOD_LOG"); path != "" {
 			if f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
 				dll.log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			}
 		}
+		dll.module = engine.NewModuleWith(engine.Options{MgmKeyPolicy: loadMgmKeyPolicy(dll.log)})
+		dll.contexts = map[uintptr]*abiContext{}
+		var seed [4]byte
+		_, _ = rand.Read(seed[:])
+		// Context ids start at a random odd value, so a stale or forged pvVendorSpecific is
+		// unlikely to name a live context.
+		dll.next = uintptr(binary.LittleEndian.Uint32(seed[:])|1) << 4
 	})
+}
+
+// The management key policy setting (packaging/README.md): what a write does on a card whose PIV
+// management key is still the default. The environment variable wins over the registry value
+// (Windows only: REG_SZ MgmKeyPolicy under HKLM\SOFTWARE\cardmod, read in the 64-bit view by
+// both DLLs); a source that is absent or empty does not count. The values are those of
+// engine.ParseMgmKeyPolicy (protect, refuse, keep; case-insensitive); an invalid value is logged
+// and the safe default, protect, is used.
+const (
+	mgmPolicyEnv      = "CARDMOD_MGM_POLICY"
+	mgmPolicyRegKey   = `SOFTWARE\cardmod`
+	mgmPolicyRegValue = "MgmKeyPolicy"
+)
+
+// policySource is one place the policy can come from.
+type policySource struct {
+	name  string // for the log: "environment CARDMOD_MGM_POLICY", "registry HKLM\..."
+	value string
+	set   bool  // the source holds a value (non-empty)
+	err   error // the source could not be read (logged; the next source counts)
+}
+
+// loadMgmKeyPolicy reads the policy from the environment, then the registry.
+func loadMgmKeyPolicy(log *slog.Logger) engine.MgmKeyPolicy {
+	v, ok := os.LookupEnv(mgmPolicyEnv)
+	env := policySource{name: "environment " + mgmPolicyEnv, value: v, set: ok && strings.TrimSpace(v) != ""}
+	return chooseMgmKeyPolicy(log, env, registryMgmKeyPolicy())
+}
+
+// chooseMgmKeyPolicy applies the rules to the sources, in order: the first one that is set
+// decides.
+func chooseMgmKeyPolicy(log *slog.Logger, sources ...policySource) engine.MgmKeyPolicy {
+	for _, s := range sources {
+		if s.err != nil {
+			log.Warn("management key policy: cannot read the setting", "source", s.name, "err", s.err.Error())
+			continue
+		}
+		if !s.set {
+			continue
+		}
+		p, err := engine.ParseMgmKeyPolicy(s.value)
+		if err != nil {
+			log.Warn("management key policy: invalid setting ignored; using the default",
+				"source", s.name, "value", s.value, "policy", engine.MgmKeyProtect.String())
+			return engine.MgmKeyProtect
+		}
+		log.Info("management key policy", "source", s.name, "policy", p.String())
+		return p
+	}
+	log.Info("management key policy", "source", "default", "policy", engine.MgmKeyProtect.String())
+	return engine.MgmKeyProtect
 }
 
 // abiContext is one context: the engine's and the CARD_DATA it belongs to.

@@ -55,12 +55,9 @@ func TestLibraryFlows(t *testing.T) {
 			for _, f := range mdflow.Flows {
 				t.Run(f.Name, func(t *testing.T) { mdflow.Run(t, md, env, f) })
 			}
-			// With a map object the engine keeps certificate objects in the caller's cache.
-			if tags := md.CacheTags(); v.Map && len(tags) == 0 {
-				t.Errorf("the library never used the caller's cache")
-			} else {
-				t.Logf("cache tags: %q", tags)
-			}
+			// The engine reads the certificate objects at every cardcf read (so that changes by
+			// other PIV tools are noticed) and does not need the caller's cache.
+			t.Logf("cache tags: %q", md.CacheTags())
 		})
 	}
 }
