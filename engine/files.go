@@ -755,7 +755,8 @@ func (c *Context) writeStored(fn, dir, name string, data []byte) error {
 	// that lets any file of one object be rewritten atomically), counting the old objects the
 	// write frees.
 	if need > len(free) || len(free)-need+len(old) < spareChunks {
-		return errf(spec.SCardEWriteTooMany, "%s: %d bytes do not fit the %d bytes free", fn, len(data), storeAvailable(m)+len(old)*chunkBytes)
+		return errf(spec.SCardEWriteTooMany, "%s: %d bytes (%d objects of %d bytes) do not fit: %d objects free, one kept spare, %d freed by the rewrite",
+			fn, len(data), need, chunkBytes, len(free), len(old))
 	}
 	var chunks []byte
 	for i := 0; i < need; i++ {

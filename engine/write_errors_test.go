@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/hex"
+	"maps"
 	"math/big"
 	"slices"
 	"strconv"
@@ -45,6 +46,10 @@ const (
 	tooMany   = spec.SCardEWriteTooMany
 	chunk     = 3052 // one file store object
 	storeSize = 5 * chunk
+	// storeFree is the free space of an empty file store: one of the five objects is always
+	// kept spare, so that a file of one object can be rewritten atomically (new content into a
+	// free object, then the map, then the old object emptied).
+	storeFree = storeSize - chunk
 )
 
 // runWriteRows runs a table; after every row that must be refused, the card's non-volatile state
@@ -396,7 +401,8 @@ func TestWriteCreateContainerErrors(t *testing.T) {
 
 // TestWriteCreateContainerSlots: every key spec and every import format on an empty card, and
 // the slot each container takes: the first RSA key exchange key → 9A, a PIN #3 key → 9C, ECDH →
-// 9D, then the retired slots 82, 83, ... in order; 9E never.
+// 9D, then the retired slots 82, 83, ... in order; 9E never. An overwritten container gets
+// another free slot, and the slot it leaves is free again.
 func TestWriteCreateContainerSlots(t *testing.T) {
 	f := newFixture(t, []enginetest.Key{})
 	ctx, h := f.ctx, f.host
@@ -439,9 +445,11 @@ func TestWriteCreateContainerSlots(t *testing.T) {
 			spec.MarshalECCPrivateKeyBlob(e384b, spec.ECCPrivateMagic(spec.ATECDSAP384)), 3), spec.ATECDSAP384, 0x8A, 3, e384b, true},
 		{"ECDSA P-256 generate, size 256", 12, createEx(ctx, 12, keyGen, spec.ATECDSAP256, 256, nil, spec.RoleUser), spec.ATECDSAP256, 0x8B, 1, nil, false},
 	}
+	// Changed: KeyContainersAvailable is also bounded by the free key slots, 23 on an empty card
+	// (9A, 9C, 9D and the 20 retired slots; 9E is never chosen), not only by the 24 indexes.
 	avail := free()
-	if avail != 24 {
-		t.Errorf("empty card: %d containers available", avail)
+	if avail != 23 {
+		t.Errorf("empty card: %d containers available, want 23", avail)
 	}
 	for _, s := range steps {
 		if err := s.call(); err != nil {
@@ -473,19 +481,58 @@ func TestWriteCreateContainerSlots(t *testing.T) {
 			t.Errorf("container %d: not RSA-%d", idx, bits)
 		}
 	}
-	// Overwriting a container keeps its slot and replaces its key (reference §4.10: an existing
-	// container is overwritten).
+	// Overwriting a container replaces its key (reference §4.10: an existing container is
+	// overwritten). Changed: the new key goes to another free slot (ECDH: 9D is the old one, 82-8B
+	// are taken, so 8C), so that the old key stays usable until the one map write that switches
+	// to the new key; the old slot is released: its key stays on the card but no container shows
+	// it, and the slot counts as free.
 	old, _ := containerPub(t, ctx, h, 2)
+	// Added: another context reads the old keys of containers 2 and 5 (uncertified: the card
+	// tells them, GET METADATA) before the overwrites; after reading cardcf, as the Base CSP does
+	// at the start of a transaction, it must see the new keys, also in a released slot taken by
+	// another container.
+	ctxB, hB := f.another(t)
+	containerPub(t, ctxB, hB, 2)
+	containerPub(t, ctxB, hB, 5)
 	mustOK(t, "overwrite container 2", ctx.CreateContainerEx(2, keyGen, spec.ATECDHEP256, 0, nil, spec.RoleUser))
-	if pub := wantSlot(t, f, ctx, h, 2, piv.SlotKeyMgmt, spec.ATECDHEP256); keysMatch(pub, old) {
+	if pub := wantSlot(t, f, ctx, h, 2, 0x8C, spec.ATECDHEP256); keysMatch(pub, old) {
 		t.Error("container 2 kept its old key")
 	}
-	// ... even with another key spec.
+	if got := slotHolding(t, f.p.Card, old); got != piv.SlotKeyMgmt {
+		t.Errorf("the replaced key of container 2 is in %02X, want it left in 9D", got)
+	}
+	if got := free(); got != avail {
+		t.Errorf("container 2 overwritten: %d containers available, want %d (9D released, 8C taken)", got, avail)
+	}
+	// ... even with another key spec. Changed: 9D, released by container 2, is free again, and an
+	// AT_KEYEXCHANGE key prefers it (9A, 9D, then 82..95) to 84, the container's own slot, which
+	// is released in turn with its old key left in place.
+	old5, _ := containerPub(t, ctx, h, 5)
 	mustOK(t, "overwrite container 5", ctx.CreateContainerEx(5, keyGen, spec.ATKeyExchange, 1024, nil, spec.RoleUser))
-	wantSlot(t, f, ctx, h, 5, 0x84, spec.ATKeyExchange)
-	// A second context sees the containers.
+	wantSlot(t, f, ctx, h, 5, piv.SlotKeyMgmt, spec.ATKeyExchange)
+	if got := slotHolding(t, f.p.Card, old5); got != 0x84 {
+		t.Errorf("the replaced key of container 5 is in %02X, want it left in 84", got)
+	}
+	if got := free(); got != avail {
+		t.Errorf("container 5 overwritten: %d containers available, want %d (84 released, 9D taken)", got, avail)
+	}
+	// The released 84 is taken by the next container that gets to the retired slots (82-83 and
+	// 85-8C are in use).
+	mustOK(t, "container 13", ctx.CreateContainerEx(13, keyGen, spec.ATECDSAP256, 0, nil, spec.RoleUser))
+	wantSlot(t, f, ctx, h, 13, 0x84, spec.ATECDSAP256)
+	if got := free(); got != avail-1 {
+		t.Errorf("container 13: %d containers available, want %d", got, avail-1)
+	}
+	refresh(t, ctxB, hB)
+	wantSlot(t, f, ctxB, hB, 2, 0x8C, spec.ATECDHEP256)
+	wantSlot(t, f, ctxB, hB, 5, piv.SlotKeyMgmt, spec.ATKeyExchange)
+	wantSlot(t, f, ctxB, hB, 13, 0x84, spec.ATECDSAP256)
+	// A second context sees the containers, in their new slots.
 	ctx2, h2 := f.another(t)
 	wantSlot(t, f, ctx2, h2, 11, 0x8A, spec.ATECDSAP384)
+	wantSlot(t, f, ctx2, h2, 2, 0x8C, spec.ATECDHEP256)
+	wantSlot(t, f, ctx2, h2, 5, piv.SlotKeyMgmt, spec.ATKeyExchange)
+	wantSlot(t, f, ctx2, h2, 13, 0x84, spec.ATECDSAP256)
 	if got := pinIDOf(t, ctx2, 1); got != 3 {
 		t.Errorf("second context: PIN identifier of container 1: %d", got)
 	}
@@ -586,16 +633,39 @@ func TestWriteCreateContainerForeignKeys(t *testing.T) {
 			wantSlot(t, f, ctx, h, byte(idx), s, []spec.KeySpec{spec.ATKeyExchange, spec.ATECDSAP256, spec.ATKeyExchange, spec.ATECDSAP384}[idx])
 		}
 		// CardCreateContainer on the index of a foreign container overwrites that container
-		// (reference §4.10), in its own slot; its certificate goes. 9E's container moves.
+		// (reference §4.10); its certificate goes. Changed: the new key goes to another free
+		// slot (AT_KEYEXCHANGE: 9A is the old one, 9D and 82-86 are taken, so 87), and 9A is
+		// released: its certificate is deleted, its key is left in place but no container shows
+		// it.
 		mustOK(t, "overwrite container 0", ctx.CreateContainerEx(0, keyGen, spec.ATKeyExchange, 1024, nil, spec.RoleUser))
-		wantSlot(t, f, ctx, h, 0, piv.SlotAuth, spec.ATKeyExchange)
+		wantSlot(t, f, ctx, h, 0, 0x87, spec.ATKeyExchange)
 		if _, ok := f.p.Card.Snapshot().Objects[piv.CertObject(piv.SlotAuth)]; ok {
 			t.Error("9A keeps the certificate of the replaced key")
 		}
+		if slotKeys(f.p.Card)[piv.SlotAuth] != keys[piv.SlotAuth] {
+			t.Error("the replaced 9A key was not left in place")
+		}
+		// 9E's container moves. Changed: 9A, released just above, is free again and is the
+		// first choice of an ECDSA key; 9E is released in turn (its certificate goes, its key
+		// stays: 9E is never written).
 		mustOK(t, "overwrite container 3", ctx.CreateContainerEx(3, keyGen, spec.ATECDSAP256, 0, nil, spec.RoleUser))
-		wantSlot(t, f, ctx, h, 3, 0x87, spec.ATECDSAP256)
+		wantSlot(t, f, ctx, h, 3, piv.SlotAuth, spec.ATECDSAP256)
 		if slotKeys(f.p.Card)[piv.SlotCardAuth] != keys[piv.SlotCardAuth] {
 			t.Error("the 9E key was replaced")
+		}
+		if _, ok := f.p.Card.Snapshot().Objects[piv.CertObject(piv.SlotCardAuth)]; ok {
+			t.Error("9E keeps the certificate of the replaced container")
+		}
+		// A fresh context sees containers 0-8 in their slots, and none for the released 9E.
+		ctx2, h2 := f.another(t)
+		wantSlot(t, f, ctx2, h2, 0, 0x87, spec.ATKeyExchange)
+		wantSlot(t, f, ctx2, h2, 3, piv.SlotAuth, spec.ATECDSAP256)
+		for idx := byte(9); idx < 24; idx++ {
+			info := &engine.ContainerInfo{Version: 1}
+			if err := ctx2.GetContainerInfo(idx, 0, info); spec.StatusOf(err) != noKC {
+				t.Errorf("second context: container %d after the overwrites: %v", idx, err)
+			}
+			freeInfo(h2, info)
 		}
 	})
 	t.Run("without certificates", func(t *testing.T) {
@@ -631,56 +701,118 @@ func standardSlots() []byte {
 // TestWriteCreateContainerCardFull: a card takes a container in each of its 23 slots other than
 // 9E (9E, usable without PIN, is never chosen); then a new container is refused and the card is
 // unchanged. CardQueryFreeSpace counts down to the refusal.
+//
+// Changed: 9C only takes keys that need the PIN before every use (PIN #3), so PIN-1 keys fill
+// the 22 slots 9A, 9D and 82..95 (ECDSA and AT_SIGNATURE keys take 9D as the last resort); the
+// 23rd PIN-1 container is refused while one container (the 9C slot) is still reported
+// available, and a PIN #3 container then takes 9C. Added: the same with uncertified keys, whose
+// public keys the map no longer keeps on a card with GET METADATA, so that the map does not
+// overflow.
 func TestWriteCreateContainerCardFull(t *testing.T) {
 	rsaKey := genRSA(t, 2048)
 	for _, c := range []struct {
-		name string
-		ks   spec.KeySpec
-		blob []byte
+		name    string
+		ks      spec.KeySpec
+		blob    []byte
+		certify bool
 	}{
-		{"ECDSA P-256, certified", spec.ATECDSAP256, nil},
-		{"RSA-2048 imported, certified", spec.ATKeyExchange, spec.MarshalRSAPrivateKeyBlob(rsaKey, spec.CALGRSAKeyX)},
+		{"ECDSA P-256, certified", spec.ATECDSAP256, nil, true},
+		{"RSA-2048 imported, certified", spec.ATKeyExchange, spec.MarshalRSAPrivateKeyBlob(rsaKey, spec.CALGRSAKeyX), true},
+		{"ECDSA P-256, uncertified", spec.ATECDSAP256, nil, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, []enginetest.Key{})
 			ctx := f.ctx
 			pinLogin(t, ctx)
-			n := 0
-			var last error
-			var avail uint32
-			for idx := byte(0); idx < 24; idx++ {
+			available := func() uint32 {
 				fs, err := ctx.QueryFreeSpace(0)
 				mustOK(t, "free space", err)
-				avail = fs.KeyContainersAvailable
-				before := f.p.Card.Snapshot()
+				return fs.KeyContainersAvailable
+			}
+			createIn := func(idx byte, pin spec.PINID) func() error {
 				if c.blob != nil {
-					last = ctx.CreateContainerEx(idx, keyImport, c.ks, 0, c.blob, spec.RoleUser)
-				} else {
-					last = ctx.CreateContainerEx(idx, keyGen, c.ks, 0, nil, spec.RoleUser)
+					return createEx(ctx, idx, keyImport, c.ks, 0, c.blob, pin)
 				}
-				if last != nil {
-					if !vcard.SameState(before, f.p.Card.Snapshot()) {
-						t.Errorf("container %d: the refused creation changed the card", idx)
-					}
-					break
+				return createEx(ctx, idx, keyGen, c.ks, 0, nil, pin)
+			}
+			certify := func(idx byte) {
+				if !c.certify {
+					return
 				}
-				n++
 				// Windows writes the certificate after the creation.
 				pub, _ := containerPub(t, ctx, f.host, idx)
 				name := spec.CertFileName(certPrefixOf(c.ks), idx)
 				mustOK(t, "create "+name, ctx.CreateFile("mscp", name, 0, spec.EveryoneReadUserWriteAc))
 				mustOK(t, "write "+name, ctx.WriteFile("mscp", name, 0, certFor(t, pub, name)))
 			}
-			if n != 23 || spec.StatusOf(last) != spec.SCardENoMemory {
-				t.Errorf("%d containers created, then %v with %d containers reported available; "+
-					"want 23 (9A, 9C, 9D and 20 retired slots), then SCARD_E_NO_MEMORY", n, last, avail)
+			n := 0
+			var last error
+			var avail uint32
+			for idx := byte(0); idx < 24; idx++ {
+				avail = available()
+				if want := uint32(23 - n); avail != want {
+					t.Errorf("before container %d: %d containers reported available, want %d", idx, avail, want)
+				}
+				before := f.p.Card.Snapshot()
+				if last = createIn(idx, spec.RoleUser)(); last != nil {
+					if !vcard.SameState(before, f.p.Card.Snapshot()) {
+						t.Errorf("container %d: the refused creation changed the card", idx)
+					}
+					break
+				}
+				n++
+				certify(idx)
 			}
+			if n != 22 || spec.StatusOf(last) != spec.SCardENoMemory || avail != 1 {
+				t.Fatalf("%d containers created, then %v with %d containers reported available; "+
+					"want 22 (9A, 9D and 20 retired slots), then SCARD_E_NO_MEMORY with 1 available (9C)", n, last, avail)
+			}
+			want := map[byte]bool{piv.SlotAuth: true, piv.SlotKeyMgmt: true}
+			for s := piv.SlotRetired1; s <= piv.SlotRetired20; s++ {
+				want[s] = true
+			}
+			for s := range slotKeys(f.p.Card) {
+				if !want[s] {
+					t.Errorf("a PIN-1 key in %02X", s)
+				}
+				delete(want, s)
+			}
+			if len(want) != 0 {
+				t.Errorf("slots without a key: %X", slices.Sorted(maps.Keys(want)))
+			}
+			// The 23rd container: a PIN #3 key takes 9C.
+			mustOK(t, "PIN #3 container", createIn(22, pinSign3)())
+			if c.blob == nil {
+				wantSlot(t, f, ctx, f.host, 22, piv.SlotSign, c.ks)
+			} else if _, ok := slotKeys(f.p.Card)[piv.SlotSign]; !ok {
+				t.Error("PIN #3 container: no key in 9C") // the same key is imported in every slot
+			}
+			if got := pinIDOf(t, ctx, 22); got != uint32(pinSign3) {
+				t.Errorf("PIN #3 container: PIN identifier %d", got)
+			}
+			certify(22)
+			if got := available(); got != 0 {
+				t.Errorf("23 containers: %d containers reported available", got)
+			}
+			noMem := spec.SCardENoMemory
+			runWriteRows(t, f.p.Card, []row{
+				{"24th container, PIN 1", createIn(23, spec.RoleUser), noMem},
+				{"24th container, PIN #3", createIn(23, pinSign3), noMem},
+			})
 			if _, ok := slotKeys(f.p.Card)[piv.SlotCardAuth]; ok {
 				t.Error("a key in 9E")
+			}
+			// A fresh context sees the 23 containers.
+			ctx2, h2 := f.another(t)
+			for idx := byte(0); idx < 23; idx++ {
+				containerPub(t, ctx2, h2, idx)
 			}
 		})
 	}
 }
+
+// pinSign3 is PIN #3, the PIN of keys that need it before every use (the 9C PIN).
+const pinSign3 spec.PINID = 3
 
 func certPrefixOf(ks spec.KeySpec) string {
 	if ks == spec.ATSignature || ks.IsECDSA() {
@@ -1001,7 +1133,10 @@ func TestWriteCreateFile(t *testing.T) {
 		{"exists: a directory's name", mkf(ctx, "", "mscp", 0, u), fileEx},
 		{"exists: a created directory's name", mkf(ctx, "", "ADMDIR", 0, u), fileEx},
 		{"missing dir", mkf(ctx, "nodir", "f", 0, u), dirNF},
-		{"size above the free space", mkf(ctx, "mscp", "big", storeSize+1, u), invParam},
+		// Changed: the free space is that of four objects (storeFree), the fifth being the spare.
+		{"size above the free space", mkf(ctx, "mscp", "big", storeFree+1, u), invParam},
+		{"size of the whole store (the spare object is not free space)", mkf(ctx, "mscp", "big", storeSize, u), invParam},
+		{"size above the whole store", mkf(ctx, "mscp", "big", storeSize+1, u), invParam},
 		{"size 0xFFFFFFFF", mkf(ctx, "", "big", 0xFFFFFFFF, u), invParam},
 		{"ksc for a key exchange container", mkf(ctx, "mscp", "ksc00", 0, u), invParam},
 		{"kxc for an ECDSA container", mkf(ctx, "mscp", "kxc05", 0, u), invParam},
@@ -1017,7 +1152,7 @@ func TestWriteCreateFile(t *testing.T) {
 		{"order: AC before a missing directory", mkf(ctx, "nodir", "f", 0, 0), invParam},
 	})
 	runWriteRows(t, f.p.Card, []row{
-		{"size = free space", mkf(ctx, "mscp", "big", storeSize, u), 0},
+		{"size = free space", mkf(ctx, "mscp", "big", storeFree, u), 0}, // changed: storeFree, see above
 		{"root file", mkf(ctx, "", "rootf", 0, spec.UserReadWriteAc), 0},
 		{"AdminReadWriteAc file by the user", mkf(ctx, "mscp", "adm", 0, spec.AdminReadWriteAc), 0},
 		{"UserWriteExecuteAc", mkf(ctx, "mscp", "uwx", 1, spec.UserWriteExecuteAc), 0},
@@ -1122,7 +1257,11 @@ func TestWriteFileErrors(t *testing.T) {
 		{"certificate of another key type", wr(ctx, "mscp", "ksc01", 0, f.p.Certs[piv.SlotCardAuth]), invParam},
 		{"compressed certificate that does not inflate", wr(ctx, "mscp", "kxc00", 0, []byte{1, 0, 0x10, 0, 0x78, 0x9C, 1, 2}), invParam},
 		{"compressed certificate of another key", wr(ctx, "mscp", "kxc00", 0, spec.CompressWindowsCert(f.p.Certs[piv.SlotKeyMgmt])), invParam},
-		{"file larger than the free space", wr(ctx, "mscp", "f1", 0, make([]byte, storeSize+1)), tooMany},
+		{"file larger than the store", wr(ctx, "mscp", "f1", 0, make([]byte, storeSize+1)), tooMany},
+		// Added: the spare object is not for new content: five objects' worth (the whole store)
+		// and four objects and a byte do not fit an empty store.
+		{"file of the whole store", wr(ctx, "mscp", "f1", 0, make([]byte, storeSize)), tooMany},
+		{"file larger than the free space", wr(ctx, "mscp", "f1", 0, make([]byte, storeFree+1)), tooMany},
 	})
 	// The admin may write its files; cardid and cardapps are the card's.
 	adminLogin(t, adm, ah, vcard.DefaultMgmKey)
@@ -1136,9 +1275,10 @@ func TestWriteFileErrors(t *testing.T) {
 	// start of a transaction, and so sees the admin's writes).
 	refresh(t, ctx, h)
 	data := bytes.Repeat([]byte("0123456789"), 400) // 2 file store objects
+	// Changed: urw is no longer written here: f1 (2 objects), arw and era (one each) take the
+	// four usable objects, and the fifth stays spare. It is written below, once f1 has shrunk.
 	runWriteRows(t, f.p.Card, []row{
 		{"f1", wr(ctx, "mscp", "F1", 0, data), 0},
-		{"urw", wr(ctx, "mscp", "urw", 0, []byte("wallet")), 0},
 		{"cardcf of 6 bytes", wr(ctx, "", "cardcf", 0, []byte{0, 0, 1, 0, 2, 0}), 0},
 		{"cmapfile as read", wr(ctx, "mscp", "cmapfile", 0, cm), 0},
 		{"certificate of the container's key", wr(ctx, "mscp", "kxc00", 0, cert9A), 0},
@@ -1178,20 +1318,42 @@ func TestWriteFileErrors(t *testing.T) {
 	}
 	freeErr(h2, got, nil)
 
-	// The file store is full now: f1 takes 2 objects, urw, arw and era one each. A file
-	// rewritten with no more bytes than it holds fits (reference §4.8: CardWriteFile replaces
-	// the whole content; out of space means the card has no room for the new content), a file
-	// that grows beyond the card does not.
+	// The file store is full now: f1 takes 2 objects, arw and era one each, and the fifth object
+	// is the spare (changed: the store was full with 5 objects in use, urw taking the fifth). A
+	// file rewritten with no more bytes than it holds fits (reference §4.8: CardWriteFile
+	// replaces the whole content; out of space means the card has no room for the new content),
+	// a file that grows beyond the card does not. Changed: the new content goes into free
+	// objects before the old ones are emptied, and one object must stay free afterwards: a file
+	// of one object can always be rewritten (into the spare), a file of two objects needs two
+	// free objects, and a new file cannot take the spare.
 	refresh(t, ctx, h)
 	if fs, err := ctx.QueryFreeSpace(0); err != nil || fs.BytesAvailable != 0 {
-		t.Errorf("free space with 5 objects in use: %+v %v", fs, err)
+		t.Errorf("free space with 4 objects in use: %+v %v", fs, err)
 	}
 	runWriteRows(t, f.p.Card, []row{
 		{"f1 grown to 3 objects on a full card", wr(ctx, "mscp", "f1", 0, make([]byte, 2*chunk+1)), tooMany},
-		{"urw rewritten with the same size on a full card", wr(ctx, "mscp", "urw", 0, []byte("wallet")), 0},
-		{"f1 rewritten with its size on a full card", wr(ctx, "mscp", "f1", 0, data), 0},
+		{"f1 (2 objects) rewritten with its size on a full card", wr(ctx, "mscp", "f1", 0, data), tooMany},
+		{"urw written on a full card (the spare is for rewrites)", wr(ctx, "mscp", "urw", 0, []byte("wallet")), tooMany},
 		{"f1 shrunk on a full card", wr(ctx, "mscp", "f1", 0, data[:10]), 0},
+		{"urw", wr(ctx, "mscp", "urw", 0, []byte("wallet")), 0},
 	})
+	// Full again: f1, urw, arw and era take one object each.
+	if fs, err := ctx.QueryFreeSpace(0); err != nil || fs.BytesAvailable != 0 {
+		t.Errorf("free space with 4 objects in use: %+v %v", fs, err)
+	}
+	runWriteRows(t, f.p.Card, []row{
+		{"f1 grown to 2 objects on a full card", wr(ctx, "mscp", "f1", 0, data), tooMany},
+		{"urw rewritten with the same size on a full card", wr(ctx, "mscp", "urw", 0, []byte("purse!")), 0},
+		{"f1 rewritten with its size on a full card", wr(ctx, "mscp", "f1", 0, data[10:20]), 0},
+		{"f1 rewritten with a full object on a full card", wr(ctx, "mscp", "f1", 0, data[:chunk]), 0},
+	})
+	for name, want := range map[string][]byte{"f1": data[:chunk], "urw": []byte("purse!")} {
+		got, err := ctx.ReadFile("mscp", name, 0)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s read back after the rewrites on a full card: %q %v", name, got, err)
+		}
+		freeErr(h, got, nil)
+	}
 }
 
 func TestWriteDeleteFile(t *testing.T) {
@@ -1268,8 +1430,50 @@ func TestWriteDeleteFile(t *testing.T) {
 		{"EveryoneReadAdminWriteAc by the admin", rmf(adm, "", "era", 0), 0},
 		{"cmapfile by the admin", rmf(adm, "mscp", "cmapfile", 0), secViol},
 	})
-	if fs, err := ctx.QueryFreeSpace(0); err != nil || fs.BytesAvailable != storeSize {
+	// Changed: an empty store reports four objects (storeFree); the fifth is the spare.
+	if fs, err := ctx.QueryFreeSpace(0); err != nil || fs.BytesAvailable != storeFree {
 		t.Errorf("free space after deleting every file: %+v %v", fs, err)
+	}
+}
+
+// TestWriteDeleteCertificateNoMetadata (added): deleting a container's certificate file keeps the
+// container on a card without GET METADATA (before YubiKey 5.3) too: there the public key is
+// first kept in the map, its only other place, and a fresh context, which cannot ask the card,
+// still reports it.
+func TestWriteDeleteCertificateNoMetadata(t *testing.T) {
+	card, err := vcard.New(vcard.Options{Version: [3]byte{5, 2, 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := engine.NewModule()
+	ctx, h := enginetest.Acquire(t, m, card, true)
+	pinLogin(t, ctx)
+	mustOK(t, "create container 0", ctx.CreateContainerEx(0, keyGen, spec.ATECDSAP256, 0, nil, spec.RoleUser))
+	pub, _ := containerPub(t, ctx, h, 0)
+	mustOK(t, "create ksc00", ctx.CreateFile("mscp", "ksc00", 0, spec.EveryoneReadUserWriteAc))
+	mustOK(t, "write ksc00", ctx.WriteFile("mscp", "ksc00", 0, certFor(t, pub, "ksc00")))
+	// A map write after the certificate: the key the map kept since the creation is dropped
+	// (the certificate now holds it), so the deletion below must keep it again.
+	mustOK(t, "set PIN id (a map write)", ctx.SetContainerProperty(0, spec.CCPPINIdentifier,
+		binary.LittleEndian.AppendUint32(nil, uint32(spec.RoleUser)), 0))
+	mustOK(t, "delete ksc00", ctx.DeleteFile("mscp", "ksc00", 0))
+	if _, ok := card.Snapshot().Objects[piv.CertObject(piv.SlotAuth)]; ok {
+		t.Error("the certificate object of 9A is still on the card")
+	}
+	ctx2, h2 := enginetest.Acquire(t, m, card, true) // knows only what the card and the map tell
+	for i, c := range []*engine.Context{ctx, ctx2} {
+		hh := []*refhost.Host{h, h2}[i]
+		got, _ := containerPub(t, c, hh, 0)
+		if !keysMatch(got, pub) {
+			t.Errorf("context %d: container 0 after its certificate was deleted: another key", i+1)
+		}
+		if b, err := c.ReadFile("mscp", "ksc00", 0); spec.StatusOf(err) != fileNF {
+			t.Errorf("context %d: deleted ksc00: %v", i+1, err)
+			freeErr(hh, b, nil)
+		}
+		if hh.Live() != 0 {
+			t.Errorf("context %d: %d buffers not freed", i+1, hh.Live())
+		}
 	}
 }
 
@@ -1282,12 +1486,12 @@ func TestWriteReadAccessConditions(t *testing.T) {
 	adm, ah := f.another(t)
 	pinLogin(t, ctx)
 	adminLogin(t, adm, ah, vcard.DefaultMgmKey)
-	files := []struct {
+	type acFile struct {
 		name string
 		ac   spec.FileAccessCondition
-	}{{"urw", spec.UserReadWriteAc}, {"uwx", spec.UserWriteExecuteAc}, {"arw", spec.AdminReadWriteAc},
-		{"era", spec.EveryoneReadAdminWriteAc}, {"eru", spec.EveryoneReadUserWriteAc}}
-	for _, fl := range files {
+	}
+	put := func(fl acFile) {
+		t.Helper()
 		refresh(t, ctx, h)
 		mustOK(t, "create "+fl.name, ctx.CreateFile("mscp", fl.name, 0, fl.ac))
 		w, wh := ctx, h
@@ -1296,9 +1500,15 @@ func TestWriteReadAccessConditions(t *testing.T) {
 		}
 		refresh(t, w, wh)
 		mustOK(t, "write "+fl.name, w.WriteFile("mscp", fl.name, 0, []byte("data of "+fl.name)))
+		refresh(t, ctx, h)
+		refresh(t, adm, ah)
 	}
-	refresh(t, ctx, h)
-	refresh(t, adm, ah)
+	// Changed: the file store takes four files of one object (the fifth object is kept spare),
+	// so eru is written below, after uwx, whose content nobody may read, is deleted.
+	for _, fl := range []acFile{{"urw", spec.UserReadWriteAc}, {"uwx", spec.UserWriteExecuteAc},
+		{"arw", spec.AdminReadWriteAc}, {"era", spec.EveryoneReadAdminWriteAc}} {
+		put(fl)
+	}
 	read := func(c *engine.Context, hh *refhost.Host, name string) func() error {
 		return func() error {
 			b, err := c.ReadFile("mscp", name, 0)
@@ -1335,6 +1545,11 @@ func TestWriteReadAccessConditions(t *testing.T) {
 		{"AdminReadWriteAc, admin: info", info(adm, "arw", spec.AdminReadWriteAc), 0},
 		{"EveryoneReadAdminWriteAc without PIN: read", read(anon, anonH, "era"), 0},
 		{"EveryoneReadAdminWriteAc without PIN: info", info(anon, "era", spec.EveryoneReadAdminWriteAc), 0},
+	})
+	mustOK(t, "delete uwx", ctx.DeleteFile("mscp", "uwx", 0))
+	put(acFile{"eru", spec.EveryoneReadUserWriteAc})
+	refresh(t, anon, anonH) // a new transaction: anon sees the file written since its last one
+	runWriteRows(t, f.p.Card, []row{
 		{"EveryoneReadUserWriteAc without PIN: read", read(anon, anonH, "eru"), 0},
 	})
 	// After logging out, the user's file is closed again.
@@ -1343,6 +1558,12 @@ func TestWriteReadAccessConditions(t *testing.T) {
 }
 
 // TestWriteFreeSpace: CardQueryFreeSpace counts whole file store objects and container indexes.
+//
+// Changed: (1) one file store object is kept spare (so that a file of one object can always be
+// rewritten atomically), so the bytes reported are those of the free objects but one: storeFree
+// on an empty store; (2) KeyContainersAvailable is also bounded by the key slots: 23 (9A, 9C, 9D
+// and the 20 retired slots) less those in use, so 23 on an empty card, and a slot released by an
+// overwritten or deleted container counts as free.
 func TestWriteFreeSpace(t *testing.T) {
 	f := newFixture(t, []enginetest.Key{})
 	ctx := f.ctx
@@ -1354,40 +1575,55 @@ func TestWriteFreeSpace(t *testing.T) {
 			t.Errorf("%s: %+v %v; want %d bytes, %d containers", what, fs, err, free, containers)
 		}
 	}
-	check("empty card", storeSize, 24)
+	check("empty card", storeFree, 23)
 	mustOK(t, "create f", ctx.CreateFile("mscp", "f", 100, spec.EveryoneReadUserWriteAc))
-	check("created file", storeSize, 24)
+	check("created file", storeFree, 23)
 	mustOK(t, "write 1 byte", ctx.WriteFile("mscp", "f", 0, []byte{1}))
-	check("1 byte", storeSize-chunk, 24)
+	check("1 byte", storeFree-chunk, 23)
 	mustOK(t, "write one object", ctx.WriteFile("mscp", "f", 0, make([]byte, chunk)))
-	check("one object", storeSize-chunk, 24)
+	check("one object", storeFree-chunk, 23)
 	mustOK(t, "write 1 byte more", ctx.WriteFile("mscp", "f", 0, make([]byte, chunk+1)))
-	check("one object and 1 byte", storeSize-2*chunk, 24)
+	check("one object and 1 byte", storeFree-2*chunk, 23)
 	mustOK(t, "create g", ctx.CreateFile("", "g", 0, spec.UserReadWriteAc))
 	mustOK(t, "write g", ctx.WriteFile("", "g", 0, make([]byte, 2*chunk)))
-	check("f and g", storeSize-4*chunk, 24)
+	check("f and g", storeFree-4*chunk, 23) // 0: only the spare is left
 	mustOK(t, "container 0", ctx.CreateContainerEx(0, keyGen, spec.ATECDSAP256, 0, nil, spec.RoleUser))
-	check("1 container", storeSize-4*chunk, 23)
+	check("1 container", storeFree-4*chunk, 22)
 	mustOK(t, "container 7", ctx.CreateContainerEx(7, keyGen, spec.ATECDHEP256, 0, nil, spec.RoleUser))
-	check("2 containers", storeSize-4*chunk, 22)
+	check("2 containers", storeFree-4*chunk, 21)
+	// The overwrite takes another slot (82) and releases 9D: still two slots in use.
 	mustOK(t, "container 7 again", ctx.CreateContainerEx(7, keyGen, spec.ATECDHEP256, 0, nil, spec.RoleUser))
-	check("container 7 overwritten", storeSize-4*chunk, 22)
+	check("container 7 overwritten", storeFree-4*chunk, 21)
 	mustOK(t, "write g empty", ctx.WriteFile("", "g", 0, nil))
-	check("g empty", storeSize-2*chunk, 22)
+	check("g empty", storeFree-2*chunk, 21)
 	mustOK(t, "delete f", ctx.DeleteFile("mscp", "f", 0))
-	check("f deleted", storeSize, 22)
+	check("f deleted", storeFree, 21)
 	mustOK(t, "delete container 0", ctx.DeleteContainer(0, 0))
-	check("container 0 deleted", storeSize, 23)
+	check("container 0 deleted", storeFree, 22)
 	ctx2, _ := f.another(t)
 	fs, err := ctx2.QueryFreeSpace(0)
-	if err != nil || fs.BytesAvailable != storeSize || fs.KeyContainersAvailable != 23 {
+	if err != nil || fs.BytesAvailable != storeFree || fs.KeyContainersAvailable != 22 {
 		t.Errorf("second context: %+v %v", fs, err)
 	}
-	// CardCreateFile refuses an initial size above the free space.
-	mustOK(t, "write g", ctx.WriteFile("", "g", 0, make([]byte, 4*chunk)))
+	// CardCreateFile refuses an initial size above the free space. Changed: g takes 3 objects
+	// (it took 4) to leave one object of free space besides the spare.
+	mustOK(t, "write g", ctx.WriteFile("", "g", 0, make([]byte, 3*chunk)))
+	check("g of 3 objects", chunk, 22)
 	runWriteRows(t, f.p.Card, []row{
 		{"size above the free space", func() error { return ctx.CreateFile("mscp", "h", chunk+1, spec.EveryoneReadUserWriteAc) }, invParam},
 		{"size = the free space", func() error { return ctx.CreateFile("mscp", "h", chunk, spec.EveryoneReadUserWriteAc) }, 0},
+	})
+	// Added: g cannot grow from 3 objects to 4 (its new content must fit in the 2 free objects
+	// before its old ones are emptied); emptied first, it can. Then only the spare is left.
+	runWriteRows(t, f.p.Card, []row{
+		{"g grown from 3 objects to 4", func() error { return ctx.WriteFile("", "g", 0, make([]byte, 4*chunk)) }, tooMany},
+	})
+	mustOK(t, "write g empty", ctx.WriteFile("", "g", 0, nil))
+	mustOK(t, "write g", ctx.WriteFile("", "g", 0, make([]byte, 4*chunk)))
+	check("g of 4 objects", 0, 22)
+	runWriteRows(t, f.p.Card, []row{
+		{"1 byte on a full store", func() error { return ctx.CreateFile("mscp", "i", 1, spec.EveryoneReadUserWriteAc) }, invParam},
+		{"size 0 = the free space on a full store", func() error { return ctx.CreateFile("mscp", "i", 0, spec.EveryoneReadUserWriteAc) }, 0},
 	})
 }
 
