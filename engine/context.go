@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cardmod/cardmod/apdu"
 	"github.com/cardmod/cardmod/piv"
@@ -28,6 +29,13 @@ type Context struct {
 	props   propState // properties set by the caller
 	// pending names the certificate files created (CardCreateFile) and not yet written.
 	pending map[string]bool
+	// agreements are the ECDH secrets (CardConstructDHAgreement), keys the symmetric key
+	// handles (CardDeriveKey with CARD_RETURN_KEY_HANDLE).
+	agreements map[byte]*agreement
+	keys       map[uintptr]*symKey
+	// cardGone is set by the transport watcher when the card was reset or removed: the next
+	// call drops what did not survive (agreements, key handles, authentication state).
+	cardGone atomic.Bool
 }
 
 // Version returns the negotiated CARD_DATA version (dwVersion out).
@@ -63,7 +71,42 @@ func (c *Context) enter(fn string, allowedNoCard bool) (func(), error) {
 		c.mu.Unlock()
 		return nil, spec.Errorf(spec.SCardEInvalidParameter, "%s: not allowed in no-card mode", fn)
 	}
+	if c.cardGone.Swap(false) {
+		c.dropVolatile()
+	}
 	return c.mu.Unlock, nil
+}
+
+// dropVolatile forgets what does not survive a card reset or removal: agreements, key handles,
+// the authentication state and what the context knows of the card's objects.
+func (c *Context) dropVolatile() {
+	c.wipeAgreements()
+	c.wipeKeys()
+	c.auth.wipe()
+	c.card.loaded = false
+	c.card.discovered = nil
+	clear(c.pending)
+}
+
+// watcher is the context's transport: it notices a card reset or removal reported by PC/SC.
+type watcher struct {
+	t    apdu.Transport
+	gone *atomic.Bool
+}
+
+// Transmit forwards and flags a reset or removed card.
+func (w watcher) Transmit(cmd []byte) ([]byte, error) {
+	rsp, err := w.t.Transmit(cmd)
+	if err != nil {
+		var sc statusCoder
+		if errors.As(err, &sc) {
+			switch spec.Status(sc.PCSCStatus()) {
+			case spec.SCardWResetCard, spec.SCardWRemovedCard, spec.SCardENoSmartcard:
+				w.gone.Store(true)
+			}
+		}
+	}
+	return rsp, err
 }
 
 // DeleteContext is CardDeleteContext: it wipes every secret the context holds. It works with the
@@ -75,7 +118,7 @@ func (c *Context) DeleteContext() error {
 		return spec.Errorf(spec.SCardEInvalidParameter, "CardDeleteContext: context already deleted")
 	}
 	c.deleted = true
-	c.auth.wipe()
+	c.dropVolatile()
 	c.card = cardModel{}
 	return nil
 }

@@ -1,9 +1,8 @@
 package engine
 
-// The functions of this file take their final Go form already, so that the C ABI converts every
-// argument once and later work only fills in the engine. Until then they answer
-// SCARD_E_UNSUPPORTED_FEATURE (and the functions not allowed in no-card mode answer
-// SCARD_E_INVALID_PARAMETER there, like every card function).
+// The structures of the DH and KDF functions (dh.go), and the secure key injection functions the
+// minidriver does not offer: they answer SCARD_E_UNSUPPORTED_FEATURE (CP_KEY_IMPORT_SUPPORT is 0),
+// CardImportSessionKey, a card function, SCARD_E_INVALID_PARAMETER in no-card mode.
 
 // DHAgreementInfo is CARD_DH_AGREEMENT_INFO: the peer's public key (a BCRYPT_ECCKEY_BLOB) in,
 // the agreement index out.
@@ -42,19 +41,6 @@ type DeriveKeyInfo struct {
 	Key            uintptr
 }
 
-// ConstructDHAgreement is CardConstructDHAgreement.
-func (c *Context) ConstructDHAgreement(info *DHAgreementInfo) error {
-	return c.stub("CardConstructDHAgreement")
-}
-
-// DeriveKey is CardDeriveKey.
-func (c *Context) DeriveKey(info *DeriveKeyInfo) error { return c.stub("CardDeriveKey") }
-
-// DestroyDHAgreement is CardDestroyDHAgreement.
-func (c *Context) DestroyDHAgreement(index byte, flags uint32) error {
-	return c.stub("CardDestroyDHAgreement")
-}
-
 // skiStub answers the secure key injection functions, which are allowed in no-card mode.
 func (c *Context) skiStub(fn string) error {
 	unlock, err := c.enter(fn, true)
@@ -86,24 +72,6 @@ func (c *Context) MDEncryptData(key uintptr, secureFunction string, input []byte
 // allocator) and the key handle (0: another round trip is needed).
 func (c *Context) GetSharedKeyHandle(input []byte, wantOutput bool) ([]byte, uintptr, error) {
 	return nil, 0, c.skiStub("CardGetSharedKeyHandle")
-}
-
-// DestroyKey is CardDestroyKey.
-func (c *Context) DestroyKey(key uintptr) error { return c.skiStub("CardDestroyKey") }
-
-// GetAlgorithmProperty is CardGetAlgorithmProperty.
-func (c *Context) GetAlgorithmProperty(algID, property string, flags uint32) ([]byte, error) {
-	return nil, c.skiStub("CardGetAlgorithmProperty")
-}
-
-// GetKeyProperty is CardGetKeyProperty.
-func (c *Context) GetKeyProperty(key uintptr, property string, flags uint32) ([]byte, error) {
-	return nil, c.skiStub("CardGetKeyProperty")
-}
-
-// SetKeyProperty is CardSetKeyProperty.
-func (c *Context) SetKeyProperty(key uintptr, property string, input []byte, flags uint32) error {
-	return c.skiStub("CardSetKeyProperty")
 }
 
 // ProcessEncryptedData is CardProcessEncryptedData: the output bytes (which the ABI copies into

@@ -216,18 +216,20 @@ func (m *Module) AcquireContext(p AcquireParams) (*Context, error) {
 		}
 	}
 	c := &Context{
-		module:  m,
-		version: min(p.Version, CurrentVersion),
-		noCard:  noCard,
-		host:    p.Host,
-		atr:     bytes.Clone(p.ATR),
-		name:    p.CardName,
-		pending: map[string]bool{},
+		module:     m,
+		version:    min(p.Version, CurrentVersion),
+		noCard:     noCard,
+		host:       p.Host,
+		atr:        bytes.Clone(p.ATR),
+		name:       p.CardName,
+		pending:    map[string]bool{},
+		agreements: map[byte]*agreement{},
+		keys:       map[uintptr]*symKey{},
 	}
 	if noCard {
 		return c, nil
 	}
-	c.piv = piv.NewClient(p.Card, piv.ClientOptions{ExtendedLength: p.ExtendedLength})
+	c.piv = piv.NewClient(watcher{t: p.Card, gone: &c.cardGone}, piv.ClientOptions{ExtendedLength: p.ExtendedLength})
 	if _, err := c.piv.Select(); err != nil {
 		if _, isSW := swOf(err); isSW {
 			return nil, spec.Errorf(spec.SCardEUnknownCard, "CardAcquireContext: no PIV application: %v", err)
