@@ -1,11 +1,9 @@
 package engine
 
 import (
-	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
-	"fmt"
 
 	"github.com/cardmod/cardmod/kdf"
 	"github.com/cardmod/cardmod/spec"
@@ -221,9 +219,11 @@ func (c *Context) DeriveKey(info *DeriveKeyInfo) error {
 		}
 		got, err := c.host.GetDHAgreement(uintptr(h))
 		if err != nil {
-			st := spec.StatusOf(err)
-			if errors.Is(err, ErrNoCallback) || st == spec.Success || st == spec.NTEFail {
-				st = spec.SCardEInvalidParameter
+			// The callback's own status when it gave one, otherwise: not a card agreement.
+			st := spec.SCardEInvalidParameter
+			var cs spec.Status
+			if errors.As(err, &cs) && cs != spec.Success && !errors.Is(err, ErrNoCallback) {
+				st = cs
 			}
 			return errf(st, "%s: parameter %d: pfnCspGetDHAgreement: %v", fn, i, err)
 		}
@@ -267,15 +267,8 @@ func (c *Context) DeriveKey(info *DeriveKeyInfo) error {
 	return nil
 }
 
-// kdfError maps a KDF failure: an unsupported hash is a feature the card lacks, every other
-// problem (unknown KDF, a parameter unknown, misplaced, missing or of a bad length) an invalid
-// parameter.
+// kdfError maps a KDF failure: an unknown KDF, or a parameter unknown, misplaced, missing, of a
+// bad length or naming an unknown hash, is an invalid parameter (reference §4.12).
 func kdfError(fn string, err error) error {
-	if errors.Is(err, kdf.ErrUnsupportedHash) || errors.Is(err, kdf.ErrUnsupported) {
-		return errf(spec.SCardEUnsupportedFeature, "%s: %v", fn, err)
-	}
 	return errf(spec.SCardEInvalidParameter, "%s: %v", fn, err)
 }
-
-var _ = fmt.Sprintf
-var _ = ecdh.P256
