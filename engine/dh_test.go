@@ -5,6 +5,7 @@ import (
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -157,6 +158,11 @@ func TestDHDeriveMatchesPeer(t *testing.T) {
 				{Type: uint32(spec.KDFHashAlgorithm), Data: utf16z("SHA256")}, {Type: uint32(spec.KDFSecretPrepend), Data: pre2},
 				{Type: uint32(spec.KDFSecretAppend), Data: app}}, 0, 0, hashOf(sha256.New, pre1, pre2, z, app)},
 			{"HASH SHA384", "HASH", []engine.KDFParam{{Type: uint32(spec.KDFHashAlgorithm), Data: utf16z("SHA384")}}, 0, 0, hashOf(sha512.New384, z)},
+			{"HASH MD5", "HASH", []engine.KDFParam{{Type: uint32(spec.KDFHashAlgorithm), Data: utf16z("MD5")}}, 0, 0, hashOf(md5.New, z)},
+			{"HMAC MD5 secret as key", "HMAC", []engine.KDFParam{{Type: uint32(spec.KDFHashAlgorithm), Data: utf16z("MD5")}},
+				spec.KDFUseSecretAsHMACKeyFlag, 0, mac(md5.New, z, z)},
+			{"HMAC SHA1 default, key", "HMAC", []engine.KDFParam{{Type: uint32(spec.KDFHMACKey), Data: []byte("k")},
+				{Type: uint32(spec.KDFSecretPrepend), Data: pre1}}, 0, 0, mac(sha1.New, []byte("k"), pre1, z)},
 			{"HASH SHA512", "HASH", []engine.KDFParam{{Type: uint32(spec.KDFHashAlgorithm), Data: utf16z("SHA512")}}, 0, 0, hashOf(sha512.New, z)},
 			{"HMAC key SHA256", "HMAC", []engine.KDFParam{{Type: uint32(spec.KDFHashAlgorithm), Data: utf16z("SHA256")},
 				{Type: uint32(spec.KDFHMACKey), Data: []byte("hmac key")}, {Type: uint32(spec.KDFSecretAppend), Data: app}}, 0, 0,
