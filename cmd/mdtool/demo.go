@@ -304,6 +304,7 @@ func (d *demo) run() error {
 		{"CardSignData container 0: SHA-256, RSA-PSS", true, d.signPSS},
 		{"CardAuthenticateEx(PIN 3) + CardSignData container 1 (9C, ECDSA)", true, d.signECDSA},
 		{"CardRSADecrypt container 2: RSA-OAEP (SHA-256)", true, d.decryptOAEP},
+		{"ECDH: PIN 3, CardConstructDHAgreement(1), CardDeriveKey x2", true, d.ecdhAgreement},
 		{"CardAuthenticatePin with a wrong PIN", true, d.wrongPIN},
 		{"CardAuthenticatePin with the right PIN", true, d.rightPIN},
 		{"CardDeauthenticateEx(PIN_SET_ALL_ROLES), state, signature attempt", true, d.deauthenticate},

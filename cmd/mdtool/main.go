@@ -11,6 +11,7 @@
 //	mdtool pin verify|change|unblock|status
 //	mdtool sign --container N        sign stdin (or --in FILE) and verify the signature
 //	mdtool decrypt --container N --in FILE
+//	mdtool ecdh --container N --peer FILE   ECDH with the card's key and a KDF (CardDeriveKey)
 //	mdtool props [get NAME]          card properties
 //	mdtool keygen, enroll            a key in a new container (and its certificate), as Windows
 //	                                 enrolls through the Base CSP
@@ -62,6 +63,34 @@ commands:
        [--pin P] [--out FILE]   decrypt an RSA ciphertext (big-endian, as openssl pkeyutl
                                 writes it; PKCS#1 v1.5 unless --oaep; OAEP hash default sha1
                                 as in openssl)
+  ecdh --container N (--peer FILE | --peer-new FILE.pem) [--kdf KDF] [KDF parameters]
+       [--secret-as-hmac-key] [--size-only | --key-handle AES|3DES|3DES_112 [--key-bits N]]
+       [--pin P] [--out FILE] [--card-pub-out FILE]
+                                ECDH with an ECC container's key, as NCryptSecretAgreement +
+                                NCryptDeriveKey do through the KSP: the PIN the container names,
+                                CardConstructDHAgreement, CardDeriveKey, CardDestroyDHAgreement,
+                                logout; prints the derived key in hex. --peer: a PEM public key
+                                (or the peer's private key), DER SubjectPublicKeyInfo or a
+                                BCRYPT_ECCPUBLIC_BLOB; --peer-new generates the peer's key pair
+                                on the container's curve and writes its private key (PEM, a new
+                                file). KDF: HASH (default), HMAC, TLS_PRF, SP800_56A_CONCAT,
+                                TRUNCATE (the secret little-endian, as Windows returns it).
+                                Parameters, in the order given (each one NCryptBuffer):
+                                --hash SHA1|SHA256|SHA384|SHA512|MD5  --prepend HEX  --append HEX
+                                (both repeatable)  --hmac-key HEX  --label TEXT  --seed HEX (64
+                                bytes)  --tls 1.0|1.1|1.2  --algid HEX  --partyu HEX  --partyv
+                                HEX  --supppub HEX  --supppriv HEX  --bits N (KDF_KEYBITLENGTH).
+                                --size-only prints the size (CARD_BUFFER_SIZE_ONLY); --key-handle
+                                keeps the key in the minidriver and prints the handle's
+                                properties (CKP_BLOCK_LENGTH, CKP_CHAINING_MODE), then destroys
+                                it; --card-pub-out writes the container's public key (PEM).
+                                The peer's side, with openssl (pkeyutl -derive prints the raw
+                                secret Z; HASH is SHA256(prepend||Z||append), TRUNCATE is Z
+                                reversed):
+                                  mdtool ecdh --container 1 --peer-new peer.pem \
+                                    --card-pub-out card.pem --hash SHA256
+                                  openssl pkeyutl -derive -inkey peer.pem -peerkey card.pem |
+                                    openssl dgst -sha256          (the same bytes)
   props                         every card property, decoded
   props get NAME [--flags N]    one property, raw hex (NAME: "PIN Information" or
                                 CP_CARD_PIN_INFO)
@@ -229,6 +258,8 @@ func (a *app) dispatch(args []string) error {
 		return a.cmdSign(cargs)
 	case "decrypt":
 		return a.cmdDecrypt(cargs)
+	case "ecdh":
+		return a.cmdECDH(cargs)
 	case "props":
 		return a.cmdProps(cargs)
 	case "keygen":

@@ -166,7 +166,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{"CardAcquireContext", "= the GUID in the card's CHUID", "SCARD_W_SECURITY_VIOLATION",
 		"verifies with", "crypto/ecdsa", "SCARD_W_WRONG_CHV (0x8010006B): wrong PIN, 2 tries left", "refilled: 3 of 3",
-		"All 25 steps passed"} {
+		"All 26 steps passed", "CardDeriveKey SP800_56A_CONCAT", "without PIN 3: SCARD_W_SECURITY_VIOLATION"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
@@ -183,7 +183,7 @@ func TestDemo(t *testing.T) {
 func TestDemoJSON(t *testing.T) {
 	var r demoReport
 	mustJSON(t, &r, "demo", "--extended=false")
-	if !r.OK || len(r.Steps) != 25 || r.Extended {
+	if !r.OK || len(r.Steps) != 26 || r.Extended {
 		t.Fatalf("report: ok %v, %d steps, extended %v", r.OK, len(r.Steps), r.Extended)
 	}
 	sum := 0
