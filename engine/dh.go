@@ -235,13 +235,19 @@ func (c *Context) DeriveKey(info *DeriveKeyInfo) error {
 	}
 	outLen := 0
 	if info.Version >= spec.CardDeriveKeyVersionTwo && info.KeyLen != 0 && info.KDF == spec.BCryptKDFSP80056AConcat {
-		outLen = int(info.KeyLen+7) / 8
+		outLen = int((uint64(info.KeyLen) + 7) / 8)
 	}
 	kflags := info.Flags & spec.KDFUseSecretAsHMACKeyFlag
-	if info.Flags&spec.CardBufferSizeOnly != 0 && !wantHandle {
+	if info.Flags&spec.CardBufferSizeOnly != 0 {
 		n, err := kdf.Size(info.KDF, len(a.secret), params, kflags, outLen)
 		if err != nil {
 			return kdfError(fn, err)
+		}
+		if wantHandle {
+			if n < sym.bits/8 {
+				return errf(spec.SCardEInvalidParameter, "%s: the KDF gives %d bytes, a %d-bit %s key needs %d", fn, n, sym.bits, sym.name, sym.bits/8)
+			}
+			n = sym.bits / 8 // the size of the key the handle would hold; no handle is made
 		}
 		info.DerivedKey, info.DerivedSize = nil, n
 		return nil

@@ -434,6 +434,12 @@ func TestDHKeyHandles(t *testing.T) {
 			t.Errorf("%s IV read back %X %v", c.alg, got, err)
 		}
 	}
+	// CARD_BUFFER_SIZE_ONLY with a key handle: the key's size, and no handle.
+	so := &engine.DeriveKeyInfo{Version: 2, KDF: "HASH", HasKDF: true, AgreementIndex: ai, Params: sha512p, HasParams: true,
+		Flags: spec.CardReturnKeyHandle | spec.CardBufferSizeOnly, AlgID: "AES", HasAlgID: true, KeyLen: 256}
+	if err := f.ctx.DeriveKey(so); err != nil || so.Key != 0 || so.DerivedSize != 32 {
+		t.Errorf("size only with a key handle: handle %#x, size %d, %v", so.Key, so.DerivedSize, err)
+	}
 	// Algorithm properties.
 	for alg, want := range map[string][4]uint32{"AES": {128, 256, 256, 64}, "3DES": {192, 192, 192, 0}, "3DES_112": {128, 128, 128, 0}} {
 		b, err := f.ctx.GetAlgorithmProperty(alg, spec.CPCardKeySizes, 0)

@@ -3,6 +3,7 @@ package mdflow
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 
 	"github.com/cardmod/cardmod/apdu"
 	"github.com/cardmod/cardmod/engine"
@@ -45,7 +46,7 @@ func (m *engineMD) Acquire(p AcquireParams) (Context, error) {
 	ap := engine.AcquireParams{Version: p.Version, ATR: bytes.Clone(p.ATR), CardName: p.CardName,
 		HasCardName: !p.NullCardName, Flags: p.Flags, ExtendedLength: m.ext}
 	if !p.NullAlloc {
-		ap.Host = h
+		ap.Host = callerHost{Host: h, noDH: p.NullGetDHAgreement}
 	}
 	if !p.NullCard {
 		ap.Card = m.card
@@ -55,6 +56,26 @@ func (m *engineMD) Acquire(p AcquireParams) (Context, error) {
 		return nil, err
 	}
 	return &engineCtx{c: ctx, h: h}, nil
+}
+
+// callerHost is the caller's side of an engine context: refhost.Host, with pfnCspGetDHAgreement
+// answering as the C adapters' callback does: the index registered for a handle
+// (RegisterDHAgreement), SCARD_E_INVALID_PARAMETER for any other handle, and no callback at all
+// for AcquireParams.NullGetDHAgreement.
+type callerHost struct {
+	*refhost.Host
+	noDH bool
+}
+
+func (h callerHost) GetDHAgreement(handle uintptr) (byte, error) {
+	if h.noDH {
+		return 0, fmt.Errorf("pfnCspGetDHAgreement: %w", engine.ErrNoCallback)
+	}
+	idx, err := h.Host.GetDHAgreement(handle)
+	if err != nil {
+		return 0, spec.Errorf(spec.SCardEInvalidParameter, "pfnCspGetDHAgreement: %v", err)
+	}
+	return idx, nil
 }
 
 // engineCtx adapts an engine.Context: the same calls, with every caller-allocated buffer copied
@@ -314,6 +335,10 @@ func (e *engineCtx) SetKeyProperty(key uintptr, property string, input []byte, f
 func (e *engineCtx) ProcessEncryptedData(key uintptr, secureFunction string, data [][]byte, flags uint32) ([]byte, error) {
 	return e.c.ProcessEncryptedData(key, secureFunction, data, flags)
 }
+
+// RegisterDHAgreement fills the table refhost.Host's GetDHAgreement answers from (the flows call
+// it between minidriver calls, never during one).
+func (e *engineCtx) RegisterDHAgreement(handle uintptr, idx byte) { e.h.DHAgreements[handle] = idx }
 
 // le32 is a little-endian DWORD.
 func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }

@@ -106,8 +106,10 @@ func flowAcquireErrors(t T, md Minidriver, env Env) {
 }
 
 // flowNoCardMode: CARD_SECURE_KEY_INJECTION_NO_CARD_MODE needs neither ATR nor card name nor
-// handles; only the secure key injection functions answer (SCARD_E_UNSUPPORTED_FEATURE for now),
-// every other function is SCARD_E_INVALID_PARAMETER.
+// handles; only the secure key injection functions answer: the key handle functions
+// (SCARD_E_INVALID_HANDLE for a handle the context never made), CardGetAlgorithmProperty, and
+// SCARD_E_UNSUPPORTED_FEATURE from those not offered yet. Every other function is
+// SCARD_E_INVALID_PARAMETER.
 func flowNoCardMode(t T, md Minidriver, env Env) {
 	c, err := md.Acquire(AcquireParams{Version: 7, NullCardName: true, NullCard: true, Flags: spec.CardSecureKeyInjectionNoCardMode})
 	if err != nil {
@@ -120,14 +122,23 @@ func flowNoCardMode(t T, md Minidriver, env Env) {
 	_, ski["MDImportSessionKey"] = c.MDImportSessionKey(spec.BCryptKeyDataBlob, spec.CardAESAlgorithm, spec.MarshalKeyDataBlob(make([]byte, 16)))
 	_, ski["MDEncryptData"] = c.MDEncryptData(1, spec.CSFAuthenticate, []byte("data"), 0)
 	_, _, ski["CardGetSharedKeyHandle"] = c.GetSharedKeyHandle([]byte{1, 2, 3, 4}, true)
-	ski["CardDestroyKey"] = c.DestroyKey(1)
-	_, ski["CardGetAlgorithmProperty"] = c.GetAlgorithmProperty(spec.CardAESAlgorithm, spec.CPCardKeySizes, 0)
-	_, ski["CardGetKeyProperty"] = c.GetKeyProperty(1, spec.CKPBlockLength, 0)
-	ski["CardSetKeyProperty"] = c.SetKeyProperty(1, spec.CKPChainingMode, spec.UTF16LEBytes(spec.CardChainModeCBC), 0)
 	_, ski["CardProcessEncryptedData"] = c.ProcessEncryptedData(1, spec.CSFAuthenticate, [][]byte{make([]byte, 16)}, 0)
 	for name, err := range ski {
 		want(t, err, spec.SCardEUnsupportedFeature, "no-card mode: %s", name)
 	}
+	handles := map[string]error{}
+	handles["CardDestroyKey"] = c.DestroyKey(1)
+	_, handles["CardGetKeyProperty"] = c.GetKeyProperty(1, spec.CKPBlockLength, 0)
+	handles["CardSetKeyProperty"] = c.SetKeyProperty(1, spec.CKPChainingMode, spec.UTF16LEBytes(spec.CardChainModeCBC), 0)
+	for name, err := range handles {
+		want(t, err, spec.SCardEInvalidHandle, "no-card mode: %s of an unknown handle", name)
+	}
+	ks, err := c.GetAlgorithmProperty(spec.CardAESAlgorithm, spec.CPCardKeySizes, 0)
+	if k, perr := spec.ParseKeySizes(ks); err != nil || perr != nil || k != symAlgs[0].sizes {
+		t.Errorf("no-card mode: CardGetAlgorithmProperty(AES, CP_CARD_KEYSIZES): %X, %v", ks, err)
+	}
+	_, err = c.GetAlgorithmProperty("RC4", spec.CPCardKeySizes, 0)
+	want(t, err, spec.SCardEInvalidParameter, "no-card mode: CardGetAlgorithmProperty(RC4)")
 	for name, err := range allCardFunctions(c) {
 		want(t, err, spec.SCardEInvalidParameter, "no-card mode: %s", name)
 	}

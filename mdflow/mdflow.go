@@ -38,6 +38,8 @@ type AcquireParams struct {
 	NullCard bool
 	// Flags is dwFlags of CardAcquireContext (0 or CARD_SECURE_KEY_INJECTION_NO_CARD_MODE).
 	Flags uint32
+	// NullGetDHAgreement passes a NULL pfnCspGetDHAgreement.
+	NullGetDHAgreement bool
 }
 
 // Sized is what a Get*Property call with a caller buffer of a given size
@@ -123,6 +125,12 @@ type Context interface {
 	GetKeyProperty(key uintptr, property string, flags uint32) ([]byte, error)
 	SetKeyProperty(key uintptr, property string, input []byte, flags uint32) error
 	ProcessEncryptedData(key uintptr, secureFunction string, data [][]byte, flags uint32) ([]byte, error)
+
+	// RegisterDHAgreement tells the caller's side of this context (pfnCspGetDHAgreement) that
+	// the NCrypt secret handle handle names the minidriver's agreement idx: the callback then
+	// answers idx for it (and SCARD_E_INVALID_PARAMETER for a handle never registered), as the
+	// KSP does for a secret agreement it made with CardConstructDHAgreement.
+	RegisterDHAgreement(handle uintptr, idx byte)
 }
 
 // NullCaller is implemented by contexts that can pass NULL for a pointer argument: the C ABI

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -337,10 +338,56 @@ func waitAbsent(tb testing.TB) {
 	tb.Errorf("pcscd still sees a card in %q %v after its removal", reader, presenceTimeout)
 }
 
-// inputs are the ciphertexts the host decrypts (for the 9D key, container 2) and what they hold.
+// inputs are the ciphertexts the host decrypts (for the 9D key, container 2) and what they hold,
+// and the peer key of its ECDH agreement with the 9E key (container 3) and the key it derives.
 type inputs struct {
 	oaep, pkcs1 []byte // plaintexts
 	raw         []byte // the raw block, modulus length, big-endian
+	dhSHA256    []byte // SHA-256 of the secret, as the peer computes it
+}
+
+// writeDHInput writes the peer's public key (a P-384 BCRYPT_ECCPUBLIC_BLOB with the ECDH magic,
+// dh_peer.blob) for the host's CardConstructDHAgreement with container 3 (9E), and returns what
+// CardDeriveKey(HASH, SHA256) must give: SHA-256 of the x coordinate the peer computes with the
+// 9E key.
+func writeDHInput(t *testing.T, dir string, card *ecdsa.PublicKey) []byte {
+	t.Helper()
+	peer, err := ecdh.P384().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cardKey, err := card.ECDH()
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := peer.ECDH(cardKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dh_peer.blob"), spec.MarshalECDHPublicKeyBlob(peer.PublicKey(), spec.ECDHPublicP384Magic), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(z)
+	return want[:]
+}
+
+// verifyDH compares the key the host derived (printed as "DHKEY hash-sha256 HEX" and written to
+// dh_sha256.bin) with the peer's computation.
+func verifyDH(t *testing.T, dir, stdout string, in *inputs) {
+	t.Helper()
+	var printed string
+	for _, l := range strings.Split(stdout, "\n") {
+		if v, ok := strings.CutPrefix(l, "DHKEY hash-sha256 "); ok {
+			printed = v
+		}
+	}
+	if printed != fmt.Sprintf("%x", in.dhSHA256) {
+		t.Errorf("the host printed the derived key %q, want %x (SHA-256 of the peer's secret)", printed, in.dhSHA256)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "dh_sha256.bin"))
+	if err != nil || !bytes.Equal(got, in.dhSHA256) {
+		t.Errorf("dh_sha256.bin %X (%v), want %X", got, err, in.dhSHA256)
+	}
 }
 
 // writeInputs writes the ciphertexts, little-endian as CardRSADecrypt takes them.
@@ -502,6 +549,7 @@ func TestCHost(t *testing.T) {
 	t.Run("plain", func(t *testing.T) {
 		dir := t.TempDir()
 		in := writeInputs(t, dir, c.p.Pub[piv.SlotKeyMgmt].(*rsa.PublicKey))
+		in.dhSHA256 = writeDHInput(t, dir, c.p.Pub[piv.SlotCardAuth].(*ecdsa.PublicKey))
 		stdout, stderr, err := runHost(t, hostTimeout, e.hostArgs(dir), hostEnv...)
 		t.Logf("host output:\n%s", stdout)
 		if stderr != "" {
@@ -513,6 +561,7 @@ func TestCHost(t *testing.T) {
 			t.Errorf("host: %v", err)
 		}
 		verifyOutputs(t, dir, c, in)
+		verifyDH(t, dir, stdout, in)
 	})
 
 	t.Run("valgrind", func(t *testing.T) {
@@ -525,6 +574,7 @@ func TestCHost(t *testing.T) {
 		lib := e.valgrindLib(t)
 		dir := t.TempDir()
 		in := writeInputs(t, dir, c.p.Pub[piv.SlotKeyMgmt].(*rsa.PublicKey))
+		in.dhSHA256 = writeDHInput(t, dir, c.p.Pub[piv.SlotCardAuth].(*ecdsa.PublicKey))
 		args := e.hostArgs(dir)
 		args[2] = lib // --lib
 		argv := append([]string{"valgrind", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,possible",
@@ -548,6 +598,7 @@ func TestCHost(t *testing.T) {
 			t.Logf("valgrind report (tail):\n%s", tail(stderr, 25))
 		}
 		verifyOutputs(t, dir, c, in)
+		verifyDH(t, dir, stdout, in)
 	})
 
 	t.Run("bench", func(t *testing.T) {

@@ -6,8 +6,9 @@
  *
  * It loads the library with dlopen, connects to a reader through pcsc-lite (pcsc.c), fills
  * CARD_DATA as the Base CSP does (ATR from SCardStatus, card name, counting allocator, a real
- * small file cache, sentinel pad/unpad/DH callbacks, hSCardCtx/hScard) and drives the minidriver
- * through its function table, each call inside SCardBeginTransaction/SCardEndTransaction.
+ * small file cache, sentinel pad/unpad callbacks, a KSP-like DH agreement callback,
+ * hSCardCtx/hScard) and drives the minidriver through its function table, each call inside
+ * SCardBeginTransaction/SCardEndTransaction.
  *
  * Usage:
  *   host --lib PATH --reader NAME --in-dir DIR --out-dir DIR [--pin PIN] [--mgm-key HEX]
@@ -360,7 +361,7 @@ static void cache_clear(void) {
 /* tell whether the minidriver overwrote the caller-owned slots; cardmod never needs them.      */
 /* ------------------------------------------------------------------------------------------ */
 
-static unsigned long pad_calls, unpad_calls, dh_calls;
+static unsigned long pad_calls, unpad_calls;
 
 static DWORD WINAPI sentinel_pad(PCARD_SIGNING_INFO info, DWORD width, DWORD *pcb, PBYTE *ppb) {
 	(void)info, (void)width, (void)pcb, (void)ppb;
@@ -374,10 +375,26 @@ static DWORD WINAPI sentinel_unpad(PCARD_RSA_DECRYPT_INFO info, DWORD *pcb, PBYT
 	return SCARD_E_UNSUPPORTED_FEATURE;
 }
 
-static DWORD WINAPI sentinel_dh(PCARD_DATA p, PVOID h, BYTE *idx, DWORD flags) {
-	(void)p, (void)h, (void)idx, (void)flags;
+/* pfnCspGetDHAgreement, as the KSP implements it: it turns the NCRYPT_SECRET_HANDLE of a
+ * secret agreement the KSP made with CardConstructDHAgreement into its agreement index. The
+ * host has one such secret: the handle is the address of dh_secret, which names the agreement
+ * dh_secret_index while dh_secret_live. Any other handle is not a card secret. */
+static unsigned long dh_calls;
+static BYTE dh_secret; /* its address is the handle */
+static BYTE dh_secret_index;
+static int dh_secret_live;
+static PCARD_DATA dh_secret_cd; /* the context the agreement belongs to */
+
+static DWORD WINAPI csp_get_dh(PCARD_DATA p, PVOID h, BYTE *idx, DWORD flags) {
 	dh_calls++;
-	return SCARD_E_UNSUPPORTED_FEATURE;
+	if (p == NULL || idx == NULL || flags != 0) {
+		fail("pfnCspGetDHAgreement(%p, %p, %p, 0x%" PRIX32 "): bad arguments", (void *)p, h, (void *)idx, flags);
+		return SCARD_E_INVALID_PARAMETER;
+	}
+	if (!dh_secret_live || h != (PVOID)&dh_secret || p != dh_secret_cd)
+		return SCARD_E_INVALID_PARAMETER;
+	*idx = dh_secret_index;
+	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -409,7 +426,7 @@ static void fill_card_data(PCARD_DATA cd, DWORD version) {
 	cd->pfnCspPadData = sentinel_pad;
 	cd->hSCardCtx = (SCARDCONTEXT)pc_ctx;
 	cd->hScard = (SCARDHANDLE)pc_card;
-	cd->pfnCspGetDHAgreement = sentinel_dh;
+	cd->pfnCspGetDHAgreement = csp_get_dh;
 	cd->pfnCspUnpadData = sentinel_unpad;
 }
 
@@ -734,7 +751,7 @@ static void t_versions(void) {
 			expect(cd->dwVersion == cases[i].want, "request %" PRIu32 ": negotiated %" PRIu32 ", want %" PRIu32, cases[i].request,
 			       cd->dwVersion, cases[i].want);
 			expect(cd->pvVendorSpecific != NULL, "request %" PRIu32 ": pvVendorSpecific not set", cases[i].request);
-			expect(cd->pfnCspGetDHAgreement == sentinel_dh, "request %" PRIu32 ": pfnCspGetDHAgreement overwritten", cases[i].request);
+			expect(cd->pfnCspGetDHAgreement == csp_get_dh, "request %" PRIu32 ": pfnCspGetDHAgreement overwritten", cases[i].request);
 			if (size >= sizeof(CARD_DATA))
 				expect(cd->pfnCspUnpadData == sentinel_unpad, "request %" PRIu32 ": pfnCspUnpadData overwritten", cases[i].request);
 			for (size_t j = sizeof(CARD_DATA); j < size; j++) {
@@ -1744,16 +1761,231 @@ static void t_enroll(void) {
 	free(cf0);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* ECDH: an agreement of the 9E key (container 3, P-384) with the peer key the Go test wrote     */
+/* (dh_peer.blob), keys derived from it, a key handle, KDF_SECRET_HANDLE through the callback    */
+/* ------------------------------------------------------------------------------------------ */
+
+struct kdf_param {
+	DWORD type;
+	const void *data;
+	DWORD cb;
+};
+
+/* derive is CardDeriveKey(HASH) with a CARD_DERIVE_KEY of exactly the size a caller of that
+ * version allocates (version 1 ends at cbDerivedKey) and the parameter list, its array and every
+ * buffer in heap blocks of exactly their size, so that valgrind sees any read past them. */
+static DWORD derive(PCARD_DATA cd, DWORD version, DWORD flags, BYTE idx, const struct kdf_param *ps, int n, LPCWSTR alg, DWORD key_len,
+                    PBYTE *key, DWORD *cb_key, CARD_KEY_HANDLE *hkey) {
+	size_t size = version >= CARD_DERIVE_KEY_VERSION_TWO ? sizeof(CARD_DERIVE_KEY) : offsetof(CARD_DERIVE_KEY, pwszAlgId);
+	CARD_DERIVE_KEY *dk = calloc(1, size);
+	BCryptBufferDesc *desc = malloc(sizeof *desc);
+	BCryptBuffer *bufs = malloc((size_t)(n > 0 ? n : 1) * sizeof *bufs);
+	BYTE *data[4] = {0};
+	LPWSTR kdf = (LPWSTR)heap_copy(BCRYPT_KDF_HASH, sizeof BCRYPT_KDF_HASH);
+	LPWSTR alg_copy = NULL;
+	DWORD rc = SCARD_E_NO_MEMORY;
+	if (dk == NULL || desc == NULL || bufs == NULL || kdf == NULL || n > 4)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		data[i] = heap_copy(ps[i].data, ps[i].cb);
+		if (data[i] == NULL)
+			goto out;
+		bufs[i].cbBuffer = ps[i].cb;
+		bufs[i].BufferType = ps[i].type;
+		bufs[i].pvBuffer = data[i];
+	}
+	desc->ulVersion = BCRYPTBUFFER_VERSION;
+	desc->cBuffers = (ULONG)n;
+	desc->pBuffers = bufs;
+	dk->dwVersion = version;
+	dk->dwFlags = flags;
+	dk->pwszKDF = kdf;
+	dk->bSecretAgreementIndex = idx;
+	dk->pParameterList = desc;
+	if (version >= CARD_DERIVE_KEY_VERSION_TWO) {
+		if (alg != NULL) {
+			size_t units = 0;
+			while (alg[units] != 0)
+				units++;
+			alg_copy = (LPWSTR)heap_copy(alg, (units + 1) * sizeof(WCHAR));
+			if (alg_copy == NULL)
+				goto out;
+		}
+		dk->pwszAlgId = alg_copy;
+		dk->dwKeyLen = key_len;
+	}
+	rc = MD(cd->pfnCardDeriveKey(cd, dk));
+	*key = dk->pbDerivedKey;
+	*cb_key = dk->cbDerivedKey;
+	if (hkey != NULL)
+		*hkey = version >= CARD_DERIVE_KEY_VERSION_TWO ? dk->hKey : 0;
+out:
+	for (int i = 0; i < 4; i++)
+		free(data[i]);
+	free(alg_copy), free(kdf), free(bufs), free(desc), free(dk);
+	return rc;
+}
+
+static const char *hex(const BYTE *b, DWORD n, char *out, size_t cap) {
+	size_t j = 0;
+	for (DWORD i = 0; i < n && j + 3 <= cap; i++, j += 2)
+		snprintf(out + j, 3, "%02x", b[i]);
+	out[j] = 0;
+	return out;
+}
+
+/* The expected number of pfnCspGetDHAgreement calls. */
+static unsigned long dh_calls_expected;
+
+static void t_dh(void) {
+	PCARD_DATA cd = g_cd;
+	BYTE peer[256];
+	static const WCHAR sha256_name[] = CARDMOD_WSTR("SHA256");
+	const struct kdf_param sha256 = {KDF_HASH_ALGORITHM, sha256_name, sizeof sha256_name};
+	unsigned long live0 = allocs_made - allocs_freed;
+	DWORD att = 0;
+
+	begin("dh_agreement");
+	long n_peer = read_in("dh_peer.blob", peer, sizeof peer);
+	if (!expect(n_peer == 8 + 2 * 48, "dh_peer.blob: %ld bytes, want a P-384 BCRYPT_ECCPUBLIC_BLOB (104)", n_peer)) {
+		end();
+		return;
+	}
+	expect_rc(MD(cd->pfnCardAuthenticatePin(cd, wszCARD_USER_USER, (PBYTE)pin, (DWORD)strlen(pin), &att)), 0, "CardAuthenticatePin(user)");
+	CARD_DH_AGREEMENT_INFO *ai = calloc(1, sizeof *ai);
+	BYTE *pub = heap_copy(peer, (size_t)n_peer);
+	if (!expect(ai != NULL && pub != NULL, "out of memory")) {
+		free(ai), free(pub);
+		end();
+		return;
+	}
+	ai->dwVersion = 1;
+	ai->bContainerIndex = 3;
+	ai->dwPublicKey = (DWORD)n_peer;
+	ai->pbPublicKey = pub;
+	expect_rc(MD(cd->pfnCardConstructDHAgreement(cd, ai)), ERROR_REVISION_MISMATCH, "CardConstructDHAgreement(version 1)");
+	ai->dwVersion = CARD_DH_AGREEMENT_INFO_VERSION;
+	pub[n_peer - 1] ^= 1;
+	expect_rc(MD(cd->pfnCardConstructDHAgreement(cd, ai)), SCARD_E_INVALID_PARAMETER, "CardConstructDHAgreement(a point not on the curve)");
+	pub[n_peer - 1] ^= 1;
+	ai->bContainerIndex = 0;
+	expect_rc(MD(cd->pfnCardConstructDHAgreement(cd, ai)), SCARD_E_INVALID_PARAMETER, "CardConstructDHAgreement(RSA container 0)");
+	ai->bContainerIndex = 3;
+	int have = expect_rc(MD(cd->pfnCardConstructDHAgreement(cd, ai)), 0, "CardConstructDHAgreement(container 3, P-384)");
+	BYTE idx = ai->bSecretAgreementIndex;
+	free(pub), free(ai);
+	if (have)
+		info("dh agreement index %u", idx);
+	expect(allocs_made - allocs_freed == live0, "CardConstructDHAgreement left %lu buffers", allocs_made - allocs_freed - live0);
+	end();
+	if (!have)
+		return;
+
+	begin("dh_derive_sha256");
+	PBYTE key = NULL;
+	DWORD cb = 0;
+	char hx[2 * 64 + 1];
+	unsigned long before = allocs_made;
+	if (expect_rc(derive(cd, 2, CARD_BUFFER_SIZE_ONLY, idx, &sha256, 1, NULL, 0, &key, &cb, NULL), 0, "CardDeriveKey(HASH SHA256, CARD_BUFFER_SIZE_ONLY)"))
+		expect(key == NULL && cb == 32 && allocs_made == before, "size only: pbDerivedKey %p, cbDerivedKey %" PRIu32 ", %lu allocations", (void *)key, cb,
+		       allocs_made - before);
+	BYTE key_v2[32] = {0};
+	if (expect_rc(derive(cd, 2, 0, idx, &sha256, 1, NULL, 0, &key, &cb, NULL), 0, "CardDeriveKey(HASH SHA256)")) {
+		if (expect(key != NULL && is_ours(key) && cb == 32, "pbDerivedKey %p (from pfnCspAlloc: %d), cbDerivedKey %" PRIu32, (void *)key,
+		           key != NULL && is_ours(key), cb)) {
+			memcpy(key_v2, key, 32);
+			printf("DHKEY hash-sha256 %s\n", hex(key, cb, hx, sizeof hx));
+			write_out("dh_sha256.bin", key, cb);
+		}
+		csp_free(key);
+	}
+	key = NULL;
+	if (expect_rc(derive(cd, 1, 0, idx, &sha256, 1, NULL, 0, &key, &cb, NULL), 0, "CardDeriveKey(version 1 structure, HASH SHA256)")) {
+		expect(key != NULL && cb == 32 && memcmp(key, key_v2, 32) == 0, "the version 1 structure gives another key");
+		csp_free(key);
+	}
+	static const BYTE bad_type[] = {1};
+	const struct kdf_param unknown = {0x99, bad_type, sizeof bad_type};
+	key = NULL;
+	expect_rc(derive(cd, 2, 0, idx, &unknown, 1, NULL, 0, &key, &cb, NULL), SCARD_E_INVALID_PARAMETER, "CardDeriveKey(parameter type 0x99)");
+	expect(key == NULL, "a failed CardDeriveKey returned a buffer");
+	end();
+
+	/* KDF_SECRET_HANDLE: the NCRYPT_SECRET_HANDLE (pointer-sized) names the agreement through
+	 * pfnCspGetDHAgreement, whatever bSecretAgreementIndex says. */
+	begin("dh_secret_handle");
+	dh_secret_index = idx, dh_secret_live = 1, dh_secret_cd = cd;
+	PVOID handle = &dh_secret;
+	struct kdf_param with_handle[2] = {sha256, {KDF_SECRET_HANDLE, &handle, sizeof handle}};
+	key = NULL;
+	if (expect_rc(derive(cd, 2, 0, (BYTE)(idx ^ 0x5A), with_handle, 2, NULL, 0, &key, &cb, NULL), 0, "CardDeriveKey(KDF_SECRET_HANDLE)")) {
+		expect(key != NULL && cb == 32 && memcmp(key, key_v2, 32) == 0, "the secret handle gives another key than its agreement's index");
+		csp_free(key);
+	}
+	dh_calls_expected++;
+	PVOID other = &dh_secret_live;
+	with_handle[1].data = &other;
+	key = NULL;
+	expect_rc(derive(cd, 2, 0, idx, with_handle, 2, NULL, 0, &key, &cb, NULL), SCARD_E_INVALID_PARAMETER, "CardDeriveKey(an unknown secret handle)");
+	expect(key == NULL, "a failed CardDeriveKey returned a buffer");
+	dh_calls_expected++;
+	dh_secret_live = 0;
+	expect(dh_calls == dh_calls_expected, "pfnCspGetDHAgreement called %lu times, want %lu", dh_calls, dh_calls_expected);
+	end();
+
+	begin("dh_key_handle");
+	CARD_KEY_HANDLE hk = 0;
+	key = NULL;
+	before = allocs_made;
+	if (expect_rc(derive(cd, 2, CARD_RETURN_KEY_HANDLE, idx, &sha256, 1, BCRYPT_AES_ALGORITHM, 256, &key, &cb, &hk), 0,
+	              "CardDeriveKey(CARD_RETURN_KEY_HANDLE, AES-256)")) {
+		expect(hk != 0 && key == NULL && allocs_made == before, "hKey %#" PRIxPTR ", pbDerivedKey %p", (uintptr_t)hk, (void *)key);
+		BYTE *bl = malloc(4);
+		DWORD len = 0;
+		if (bl != NULL && expect_rc(MD(cd->pfnCardGetKeyProperty(cd, hk, CKP_BLOCK_LENGTH, bl, 4, &len, 0)), 0, "CardGetKeyProperty(CKP_BLOCK_LENGTH)"))
+			expect(len == 4 && le32(bl) == 16, "block length %" PRIu32 " (%" PRIu32 " bytes), want 16", le32(bl), len);
+		free(bl);
+		expect_rc(MD(cd->pfnCardDestroyKey(cd, hk)), 0, "CardDestroyKey");
+		expect_rc(MD(cd->pfnCardDestroyKey(cd, hk)), SCARD_E_INVALID_HANDLE, "CardDestroyKey, twice");
+		BYTE buf[32];
+		expect_rc(MD(cd->pfnCardGetKeyProperty(cd, hk, CKP_BLOCK_LENGTH, buf, sizeof buf, &len, 0)), SCARD_E_INVALID_HANDLE,
+		          "CardGetKeyProperty(a destroyed key)");
+	}
+	key = NULL;
+	expect_rc(derive(cd, 2, CARD_RETURN_KEY_HANDLE, idx, &sha256, 1, CARDMOD_WSTR("RC4"), 128, &key, &cb, &hk), SCARD_E_INVALID_PARAMETER,
+	          "CardDeriveKey(CARD_RETURN_KEY_HANDLE, RC4)");
+	CARD_KEY_SIZES *ks = malloc(sizeof *ks);
+	DWORD len = 0;
+	if (ks != NULL && expect_rc(MD(cd->pfnCardGetAlgorithmProperty(cd, BCRYPT_AES_ALGORITHM, CP_CARD_KEYSIZES, (PBYTE)ks, sizeof *ks, &len, 0)), 0,
+	                            "CardGetAlgorithmProperty(AES, CP_CARD_KEYSIZES)"))
+		expect(len == sizeof *ks && ks->dwMinimumBitlen == 128 && ks->dwDefaultBitlen == 256 && ks->dwMaximumBitlen == 256 && ks->dwIncrementalBitlen == 64,
+		       "AES key sizes %" PRIu32 "/%" PRIu32 "/%" PRIu32 "/%" PRIu32, ks->dwMinimumBitlen, ks->dwDefaultBitlen, ks->dwMaximumBitlen,
+		       ks->dwIncrementalBitlen);
+	free(ks);
+	BYTE buf[32];
+	expect_rc(MD(cd->pfnCardGetAlgorithmProperty(cd, BCRYPT_AES_ALGORITHM, CP_CHAINING_MODES, buf, sizeof buf, &len, 0)), SCARD_E_INVALID_PARAMETER,
+	          "CardGetAlgorithmProperty(AES, CP_CHAINING_MODES)");
+	expect_rc(MD(cd->pfnCardGetKeyProperty(cd, 1, CKP_BLOCK_LENGTH, buf, sizeof buf, &len, 0)), SCARD_E_INVALID_HANDLE, "CardGetKeyProperty(handle 1)");
+	expect_rc(MD(cd->pfnCardSetKeyProperty(cd, 1, CKP_INITIALIZATION_VECTOR, buf, 16, 0)), SCARD_E_INVALID_HANDLE, "CardSetKeyProperty(handle 1)");
+	end();
+
+	begin("dh_destroy");
+	expect_rc(MD(cd->pfnCardDestroyDHAgreement(cd, idx, 1)), SCARD_E_INVALID_PARAMETER, "CardDestroyDHAgreement(dwFlags 1)");
+	expect_rc(MD(cd->pfnCardDestroyDHAgreement(cd, idx, 0)), 0, "CardDestroyDHAgreement");
+	key = NULL;
+	expect_rc(derive(cd, 2, 0, idx, &sha256, 1, NULL, 0, &key, &cb, NULL), SCARD_E_INVALID_PARAMETER, "CardDeriveKey(a destroyed agreement)");
+	expect(key == NULL, "a failed CardDeriveKey returned a buffer");
+	expect_rc(MD(cd->pfnCardDestroyDHAgreement(cd, idx, 0)), SCARD_E_INVALID_PARAMETER, "CardDestroyDHAgreement, twice");
+	expect_rc(MD(cd->pfnCardDeauthenticateEx(cd, PIN_SET_ALL_ROLES, 0)), 0, "CardDeauthenticateEx(all roles)");
+	expect(allocs_made - allocs_freed == live0, "the ECDH checks left %lu buffers", allocs_made - allocs_freed - live0);
+	end();
+}
+
+/* The secure key injection functions not offered: SCARD_E_UNSUPPORTED_FEATURE, no buffer. */
 static void t_stubs(void) {
 	PCARD_DATA cd = g_cd;
 	begin("unsupported_stubs");
-	BYTE pub[8 + 96] = {0};
-	CARD_DH_AGREEMENT_INFO ai = {.dwVersion = CARD_DH_AGREEMENT_INFO_VERSION, .bContainerIndex = 3, .dwPublicKey = sizeof pub, .pbPublicKey = pub};
-	expect_rc(MD(cd->pfnCardConstructDHAgreement(cd, &ai)), SCARD_E_UNSUPPORTED_FEATURE, "CardConstructDHAgreement");
-	CARD_DERIVE_KEY dk = {.dwVersion = CARD_DERIVE_KEY_CURRENT_VERSION, .pwszKDF = (LPWSTR)BCRYPT_KDF_HASH};
-	expect_rc(MD(cd->pfnCardDeriveKey(cd, &dk)), SCARD_E_UNSUPPORTED_FEATURE, "CardDeriveKey");
-	expect(dk.pbDerivedKey == NULL, "CardDeriveKey returned a buffer");
-	expect_rc(MD(cd->pfnCardDestroyDHAgreement(cd, 0, 0)), SCARD_E_UNSUPPORTED_FEATURE, "CardDestroyDHAgreement");
 	CARD_KEY_HANDLE hk = 0;
 	BYTE in[16] = {0};
 	expect_rc(MD(cd->pfnMDImportSessionKey(cd, BCRYPT_KEY_DATA_BLOB, BCRYPT_AES_ALGORITHM, &hk, in, sizeof in)), SCARD_E_UNSUPPORTED_FEATURE,
@@ -1770,11 +2002,6 @@ static void t_stubs(void) {
 	          SCARD_E_UNSUPPORTED_FEATURE, "CardImportSessionKey");
 	BYTE buf[32];
 	DWORD len = 0;
-	expect_rc(MD(cd->pfnCardGetAlgorithmProperty(cd, BCRYPT_AES_ALGORITHM, CP_CHAINING_MODES, buf, sizeof buf, &len, 0)),
-	          SCARD_E_UNSUPPORTED_FEATURE, "CardGetAlgorithmProperty");
-	expect_rc(MD(cd->pfnCardGetKeyProperty(cd, 1, CKP_BLOCK_LENGTH, buf, sizeof buf, &len, 0)), SCARD_E_UNSUPPORTED_FEATURE, "CardGetKeyProperty");
-	expect_rc(MD(cd->pfnCardSetKeyProperty(cd, 1, CKP_CHAINING_MODE, buf, 4, 0)), SCARD_E_UNSUPPORTED_FEATURE, "CardSetKeyProperty");
-	expect_rc(MD(cd->pfnCardDestroyKey(cd, 1)), SCARD_E_UNSUPPORTED_FEATURE, "CardDestroyKey");
 	CARD_ENCRYPTED_DATA e1 = {.pbEncryptedData = in, .cbEncryptedData = sizeof in};
 	expect_rc(MD(cd->pfnCardProcessEncryptedData(cd, 1, CSF_AUTHENTICATE, &e1, 1, buf, sizeof buf, &len, 0)), SCARD_E_UNSUPPORTED_FEATURE,
 	          "CardProcessEncryptedData");
@@ -1804,15 +2031,22 @@ static void t_no_card_mode(void) {
 	cd.pfnCspAlloc = csp_alloc;
 	cd.pfnCspReAlloc = csp_realloc;
 	cd.pfnCspFree = csp_free;
-	cd.pfnCspGetDHAgreement = sentinel_dh;
+	cd.pfnCspGetDHAgreement = csp_get_dh;
 	cd.pfnCspUnpadData = sentinel_unpad;
 	if (expect_rc(acquire_fn(&cd, CARD_SECURE_KEY_INJECTION_NO_CARD_MODE), 0, "CardAcquireContext(no-card mode)")) {
-		expect(cd.pfnCspGetDHAgreement == sentinel_dh && cd.pfnCspUnpadData == sentinel_unpad, "caller slots overwritten");
+		expect(cd.pfnCspGetDHAgreement == csp_get_dh && cd.pfnCspUnpadData == sentinel_unpad, "caller slots overwritten");
 		BYTE buf[32];
 		DWORD len = 0;
 		expect_rc(cd.pfnCardGetProperty(&cd, CP_CARD_GUID, buf, sizeof buf, &len, 0), SCARD_E_INVALID_PARAMETER,
 		          "CardGetProperty in no-card mode");
-		expect_rc(cd.pfnCardDestroyKey(&cd, 1), SCARD_E_UNSUPPORTED_FEATURE, "CardDestroyKey in no-card mode");
+		expect_rc(cd.pfnCardDestroyKey(&cd, 1), SCARD_E_INVALID_HANDLE, "CardDestroyKey(unknown handle) in no-card mode");
+		CARD_KEY_SIZES ks;
+		memset(&ks, 0, sizeof ks);
+		len = 0;
+		if (expect_rc(cd.pfnCardGetAlgorithmProperty(&cd, BCRYPT_AES_ALGORITHM, CP_CARD_KEYSIZES, (PBYTE)&ks, sizeof ks, &len, 0), 0,
+		              "CardGetAlgorithmProperty(AES, CP_CARD_KEYSIZES) in no-card mode"))
+			expect(len == sizeof ks && ks.dwMinimumBitlen == 128 && ks.dwMaximumBitlen == 256, "AES key sizes %" PRIu32 "..%" PRIu32 " (%" PRIu32 " bytes)",
+			       ks.dwMinimumBitlen, ks.dwMaximumBitlen, len);
 		expect_rc(cd.pfnCardDeleteContext(&cd), 0, "CardDeleteContext (no-card mode)");
 	}
 	end();
@@ -1824,8 +2058,10 @@ static void t_callbacks(void) {
 	expect(invariant_violations == 0, "%lu violations (see above)", invariant_violations);
 	end();
 	begin("sentinel_callbacks_unused");
-	expect(pad_calls == 0 && unpad_calls == 0 && dh_calls == 0, "pfnCspPadData %lu, pfnCspUnpadData %lu, pfnCspGetDHAgreement %lu calls",
-	       pad_calls, unpad_calls, dh_calls);
+	expect(pad_calls == 0 && unpad_calls == 0, "pfnCspPadData %lu, pfnCspUnpadData %lu calls", pad_calls, unpad_calls);
+	end();
+	begin("dh_callback_calls");
+	expect(dh_calls == dh_calls_expected, "pfnCspGetDHAgreement called %lu times, want %lu (once per KDF_SECRET_HANDLE)", dh_calls, dh_calls_expected);
 	end();
 	info("cache: %lu adds, %lu hits, %lu misses, %lu deletes", cache_adds, cache_hits, cache_misses, cache_deletes);
 }
@@ -2003,6 +2239,7 @@ int main(int argc, char **argv) {
 			t_second_context();
 			t_deauth();
 			t_enroll();
+			t_dh();
 			t_stubs();
 			t_delete();
 		}

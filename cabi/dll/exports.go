@@ -584,14 +584,12 @@ func oaepInfo(p C.LPVOID) (*engine.OAEPInfo, bool) {
 func goCardConstructDHAgreement(p C.PCARD_DATA, info C.PCARD_DH_AGREEMENT_INFO) (ret C.DWORD) {
 	defer guard(&ret, "CardConstructDHAgreement")
 	c, ok := ctxOf(p)
-	if !ok || !aligned(unsafe.Pointer(info)) {
+	if !ok {
 		return invalid
 	}
-	ai := &engine.DHAgreementInfo{
-		Version:        uint32(info.dwVersion),
-		ContainerIndex: byte(info.bContainerIndex),
-		Flags:          uint32(info.dwFlags),
-		PublicKey:      goBytes(info.pbPublicKey, min(info.dwPublicKey, 1024)),
+	ai, ok := dhAgreementInfo(unsafe.Pointer(info))
+	if !ok {
+		return invalid
 	}
 	if err := c.ctx.ConstructDHAgreement(ai); err != nil {
 		return status("CardConstructDHAgreement", err)
@@ -600,60 +598,16 @@ func goCardConstructDHAgreement(p C.PCARD_DATA, info C.PCARD_DH_AGREEMENT_INFO) 
 	return 0
 }
 
-// maxKDFParams bounds the parameter list of CardDeriveKey.
-const maxKDFParams = 64
-
 //export goCardDeriveKey
 func goCardDeriveKey(p C.PCARD_DATA, info C.PCARD_DERIVE_KEY) (ret C.DWORD) {
 	defer guard(&ret, "CardDeriveKey")
 	c, ok := ctxOf(p)
-	if !ok || !aligned(unsafe.Pointer(info)) {
+	if !ok {
 		return invalid
 	}
-	di := &engine.DeriveKeyInfo{
-		Version:        uint32(info.dwVersion),
-		Flags:          uint32(info.dwFlags),
-		AgreementIndex: byte(info.bSecretAgreementIndex),
-	}
-	if info.pwszKDF != nil {
-		kdf, ok := wideString((*C.WCHAR)(unsafe.Pointer(info.pwszKDF)))
-		if !ok {
-			return invalid
-		}
-		di.KDF, di.HasKDF = kdf, true
-	}
-	if info.pParameterList != nil {
-		if !aligned(unsafe.Pointer(info.pParameterList)) {
-			return invalid
-		}
-		desc := (*C.BCryptBufferDesc)(info.pParameterList)
-		di.HasParams, di.ParamsVersion = true, uint32(desc.ulVersion)
-		n := int(desc.cBuffers)
-		if n > maxKDFParams || (n > 0 && !aligned(unsafe.Pointer(desc.pBuffers))) {
-			return invalid
-		}
-		if n > 0 {
-			for _, b := range unsafe.Slice(desc.pBuffers, n) {
-				if b.pvBuffer == nil && b.cbBuffer != 0 {
-					return invalid
-				}
-				if b.cbBuffer > 1<<16 {
-					return invalid
-				}
-				di.Params = append(di.Params, engine.KDFParam{Type: uint32(b.BufferType),
-					Data: goBytes((*C.BYTE)(b.pvBuffer), C.DWORD(b.cbBuffer))})
-			}
-		}
-	}
-	if info.dwVersion >= 2 {
-		if info.pwszAlgId != nil {
-			alg, ok := wideString((*C.WCHAR)(unsafe.Pointer(info.pwszAlgId)))
-			if !ok {
-				return invalid
-			}
-			di.AlgID, di.HasAlgID = alg, true
-		}
-		di.KeyLen = uint32(info.dwKeyLen)
+	di, ok := deriveKeyInfo(unsafe.Pointer(info))
+	if !ok {
+		return invalid
 	}
 	if err := c.ctx.DeriveKey(di); err != nil {
 		return status("CardDeriveKey", err)
@@ -662,7 +616,7 @@ func goCardDeriveKey(p C.PCARD_DATA, info C.PCARD_DERIVE_KEY) (ret C.DWORD) {
 		info.pbDerivedKey = bufPtr(di.DerivedKey)
 	}
 	info.cbDerivedKey = C.DWORD(di.DerivedSize)
-	if info.dwVersion >= 2 {
+	if di.Version >= spec.CardDeriveKeyVersionTwo {
 		info.hKey = C.CARD_KEY_HANDLE(di.Key)
 	}
 	return 0
@@ -997,7 +951,7 @@ func goCardSetKeyProperty(p C.PCARD_DATA, hKey C.CARD_KEY_HANDLE, name C.LPCWSTR
 		return invalid
 	}
 	prop, ok := wideString((*C.WCHAR)(unsafe.Pointer(name)))
-	if !ok {
+	if !ok || (pb == nil && cb != 0) {
 		return invalid
 	}
 	return status("CardSetKeyProperty", c.ctx.SetKeyProperty(uintptr(hKey), prop, goBytes(pb, cb), uint32(flags)))

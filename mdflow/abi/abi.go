@@ -1,7 +1,8 @@
 // Package abi drives the cardmod minidriver library (cardmod.dll on Windows, libcardmod.so on
 // Linux) through its C ABI, as the Windows Base CSP does: it loads the library, fills a
 // CARD_DATA in C memory with the caller's side (version, ATR, UTF-16 card name, allocation,
-// cache and padding callbacks, the PC/SC handles of a real connection), calls the exported
+// cache and padding callbacks, a pfnCspGetDHAgreement answering from the table the flows fill with
+// Context.RegisterDHAgreement, the PC/SC handles of a real connection), calls the exported
 // CardAcquireContext and then the function pointers it wrote, each call inside a PC/SC
 // transaction. Arguments and results are converted to and from the C structures at the offsets
 // of the reference (x64 and x86). It implements mdflow.Minidriver, so that the flow suite runs
@@ -64,7 +65,10 @@ var (
 	nextID     = 1
 	caches     = map[uintptr]map[string][]byte{}
 	violations []string
-	dhCalls    int
+	// dhTables is what pfnCspGetDHAgreement answers: per CARD_DATA (the pCardData it is called
+	// with), the agreement index registered for each NCrypt secret handle.
+	dhTables = map[uintptr]map[uintptr]byte{}
+	dhCalls  int
 )
 
 type allocRec struct {
@@ -219,7 +223,9 @@ func (m *Minidriver) Acquire(p mdflow.AcquireParams) (mdflow.Context, error) {
 		put("hSCardCtx", m.pctx.Handle())
 		put("hScard", m.card.Handle())
 	}
-	put("pfnCspGetDHAgreement", cbs.getDH)
+	if !p.NullGetDHAgreement {
+		put("pfnCspGetDHAgreement", cbs.getDH)
+	}
 	put("pfnCspUnpadData", cbs.unpad)
 	before := bytes.Clone(view(cd, size))
 
@@ -538,9 +544,21 @@ func makeCallbacks() {
 	cbs.getDH = newCallback(func(cd, secret, pIndex, flags uintptr) uintptr {
 		mu.Lock()
 		dhCalls++
+		idx, ok := dhTables[cd][secret]
 		mu.Unlock()
-		// This caller holds no card agreements.
-		return errInvalidArg
+		if cd == 0 || pIndex == 0 {
+			violation("pfnCspGetDHAgreement(%#x, %#x, %#x, %d): bad arguments", cd, secret, pIndex, uint32(flags))
+			return errInvalidArg
+		}
+		if uint32(flags) != 0 {
+			violation("pfnCspGetDHAgreement: dwFlags %#x (reserved)", uint32(flags))
+		}
+		if !ok {
+			// A secret this caller does not know as a card agreement.
+			return errInvalidArg
+		}
+		put8(pIndex, off{0, 0}, idx)
+		return okStatus
 	})
 }
 

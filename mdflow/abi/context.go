@@ -21,6 +21,9 @@ func (c *Context) Delete() error {
 	err := c.call("CardDeleteContext", "pfnCardDeleteContext", c.cd)
 	if err == nil {
 		c.deleted = true
+		mu.Lock()
+		delete(dhTables, c.cd)
+		mu.Unlock()
 	}
 	// CardDeleteContext may clear pvVendorSpecific; later calls compare with that.
 	o := fieldOff("pvVendorSpecific")
@@ -571,6 +574,17 @@ func (c *Context) DeriveKey(info *engine.DeriveKeyInfo) error {
 		info.Key = getPtr(p, dkHKey)
 	}
 	return nil
+}
+
+// RegisterDHAgreement makes pfnCspGetDHAgreement answer idx for handle when the library calls it
+// with this context's CARD_DATA.
+func (c *Context) RegisterDHAgreement(handle uintptr, idx byte) {
+	mu.Lock()
+	defer mu.Unlock()
+	if dhTables[c.cd] == nil {
+		dhTables[c.cd] = map[uintptr]byte{}
+	}
+	dhTables[c.cd][handle] = idx
 }
 
 func (c *Context) DestroyDHAgreement(index byte, flags uint32) error {

@@ -1,6 +1,8 @@
 package abi
 
 import (
+	"crypto/ecdh"
+	"crypto/rand"
 	"fmt"
 	"slices"
 
@@ -204,6 +206,53 @@ func (c *Context) nullCase(a *arena, fn, arg string, pin, puk []byte) (nullCall,
 		}
 		return nullCall{slot: "pfnCardSetProperty", args: []narg{{name: "wszProperty", v: a.wstr(spec.CPPINContextString)},
 			{name: "pbData", v: data}, {name: "cbDataLen", v: cb}, {name: "dwFlags"}}}, nil
+	case "CardConstructDHAgreement":
+		// A valid peer key for container 3 (P-384): only the NULL makes the call fail.
+		p := a.alloc(sizeofDH.at())
+		put32(p, dhVersion, spec.CardDHAgreementInfoVersion)
+		put8(p, dhContainer, 3)
+		blob := nullPeerBlob()
+		put32(p, dhCbPub, uint32(len(blob)))
+		if arg != "pbPublicKey" {
+			putPtr(p, dhPbPub, a.bytes(blob))
+		}
+		return nullCall{slot: "pfnCardConstructDHAgreement", args: []narg{{name: "pAgreementInfo", v: p}}, fields: []string{"pbPublicKey"},
+			after: func() {
+				// Not reached unless the NULL was accepted: the agreement is destroyed.
+				c.call("CardDestroyDHAgreement", "pfnCardDestroyDHAgreement", c.cd, uintptr(get8(p, dhIndex)), 0)
+			}}, nil
+	case "CardDeriveKey":
+		p := a.alloc(sizeofDKv2.at())
+		put32(p, dkVersion, spec.CardDeriveKeyVersionTwo)
+		put32(p, dkFlags, spec.CardBufferSizeOnly)
+		if arg != "pwszKDF" {
+			putPtr(p, dkKDF, a.wstr(spec.BCryptKDFHash))
+		}
+		return nullCall{slot: "pfnCardDeriveKey", args: []narg{{name: "pAgreementInfo", v: p}}, fields: []string{"pwszKDF"}}, nil
+	case "CardDestroyDHAgreement":
+		return nullCall{slot: "pfnCardDestroyDHAgreement", args: []narg{{name: "bSecretAgreementIndex"}, {name: "dwFlags"}}}, nil
+	case "CardGetAlgorithmProperty":
+		return nullCall{slot: "pfnCardGetAlgorithmProperty", args: []narg{{name: "pwszAlgId", v: a.wstr(spec.CardAESAlgorithm)},
+			{name: "pwszProperty", v: a.wstr(spec.CPCardKeySizes)}, {name: "pbData", v: a.alloc(20)}, {name: "cbData", v: 20},
+			{name: "pdwDataLen", v: a.dword(0)}, {name: "dwFlags"}}}, nil
+	case "CardGetKeyProperty":
+		// Handle 1 is no key: a valid call answers SCARD_E_INVALID_HANDLE, a NULL must be found first.
+		return nullCall{slot: "pfnCardGetKeyProperty", args: []narg{{name: "hKey", v: 1}, {name: "pwszProperty", v: a.wstr(spec.CKPBlockLength)},
+			{name: "pbData", v: a.alloc(4)}, {name: "cbData", v: 4}, {name: "pdwDataLen", v: a.dword(0)}, {name: "dwFlags"}}}, nil
+	case "CardSetKeyProperty":
+		return nullCall{slot: "pfnCardSetKeyProperty", args: []narg{{name: "hKey", v: 1}, {name: "pwszProperty", v: a.wstr(spec.CKPInitializationVector)},
+			{name: "pbInput", v: a.alloc(16)}, {name: "cbInput", v: 16}, {name: "dwFlags"}}}, nil
+	case "CardDestroyKey":
+		return nullCall{slot: "pfnCardDestroyKey", args: []narg{{name: "hKey", v: 1}}}, nil
 	}
 	return nullCall{}, fmt.Errorf("no NULL cases for %s", fn)
+}
+
+// nullPeerBlob is a peer public key for the P-384 container of the NULL cases.
+func nullPeerBlob() []byte {
+	k, err := ecdh.P384().GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return spec.MarshalECDHPublicKeyBlob(k.PublicKey(), spec.ECDHPublicP384Magic)
 }
