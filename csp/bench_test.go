@@ -1,14 +1,10 @@
 package csp_test
 
 import (
-	"bytes"
 	"crypto/x509/pkix"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/cardmod/cardmod/apdu"
 	"github.com/cardmod/cardmod/csp"
 	"github.com/cardmod/cardmod/engine"
 	"github.com/cardmod/cardmod/engine/enginetest"
@@ -16,71 +12,10 @@ import (
 	"github.com/cardmod/cardmod/spec"
 )
 
-// cmdLog is a transport that names the commands it carries (instruction and object or key
-// reference, never data).
-type cmdLog struct {
-	t    apdu.Transport
-	mu   sync.Mutex
-	cmds []string
-}
-
-func (l *cmdLog) Transmit(raw []byte) ([]byte, error) {
-	rsp, err := l.t.Transmit(raw)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c, perr := apdu.ParseCommand(raw)
-	if perr != nil {
-		l.cmds = append(l.cmds, "malformed")
-		return rsp, err
-	}
-	var s string
-	switch c.INS {
-	case piv.InsSelect:
-		s = "SELECT"
-	case piv.InsGetData, piv.InsPutData:
-		s = "GET DATA"
-		if c.INS == piv.InsPutData {
-			s = "PUT DATA"
-		}
-		if len(c.Data) >= 2 && c.Data[0] == piv.TagTagList && int(c.Data[1])+2 <= len(c.Data) {
-			s += fmt.Sprintf(" %X", c.Data[2:2+int(c.Data[1])])
-		}
-	case piv.InsVerify:
-		s = "VERIFY"
-	case piv.InsGeneralAuth:
-		s = fmt.Sprintf("GENERAL AUTHENTICATE %02X", c.P2)
-	case piv.InsGenerateAsymmetric:
-		s = fmt.Sprintf("GENERATE %02X", c.P2)
-	case piv.InsGetMetadata:
-		s = fmt.Sprintf("GET METADATA %02X", c.P2)
-	case piv.InsGetVersion:
-		s = "GET VERSION"
-	case piv.InsGetSerial:
-		s = "GET SERIAL"
-	case piv.InsGetResponse:
-		s = "GET RESPONSE"
-	default:
-		s = fmt.Sprintf("INS %02X", c.INS)
-	}
-	if len(rsp) >= 2 && !bytes.Equal(rsp[len(rsp)-2:], []byte{0x90, 0x00}) {
-		s += fmt.Sprintf(" -> %X", rsp[len(rsp)-2:])
-	}
-	l.cmds = append(l.cmds, s)
-	return rsp, err
-}
-
-func (l *cmdLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c := l.cmds
-	l.cmds = nil
-	return c
-}
-
 // enrolledCard returns a card enrolled once (an ECDSA P-256 container with its certificate), so
 // that its management key is PIN-protected and its map object exists, and a fresh context of a
 // fresh module (another process) on it, whose commands go through log.
-func enrolledCard(tb testing.TB, ca *testCA) (*ctxT, *cmdLog) {
+func enrolledCard(tb testing.TB, ca *testCA) (*ctxT, *piv.CommandLog) {
 	p := enginetest.Provision(tb, nil)
 	first := open(tb, engine.NewModule(), p.Card)
 	first.login(tb)
@@ -88,10 +23,10 @@ func enrolledCard(tb testing.TB, ca *testCA) (*ctxT, *cmdLog) {
 		tb.Fatal(err)
 	}
 	first.close(tb)
-	log := &cmdLog{t: p.Card}
+	log := &piv.CommandLog{T: p.Card}
 	c := open(tb, engine.NewModule(), log)
 	c.ctx.ResetStats()
-	log.take()
+	log.Take()
 	return c, log
 }
 
@@ -131,7 +66,7 @@ func BenchmarkEnroll(b *testing.B) {
 				apdus += st.Commands
 				sent += st.BytesSent
 				received += st.BytesReceived
-				cmds = log.take()
+				cmds = log.Take()
 				c.close(b)
 				b.StartTimer()
 			}
@@ -152,7 +87,7 @@ func TestEnrollAPDUs(t *testing.T) {
 	c, log := enrolledCard(t, ca)
 	enrollOnce(t, c, ca, csp.KeyOptions{KeySpec: spec.ATECDSAP256})
 	st := c.ctx.Stats()
-	cmds := log.take()
+	cmds := log.Take()
 	t.Logf("%d APDUs, %d bytes sent, %d received: %s", st.Commands, st.BytesSent, st.BytesReceived, strings.Join(cmds, ", "))
 	if st.Commands != len(cmds) {
 		t.Errorf("the context counted %d commands, %d reached the card", st.Commands, len(cmds))

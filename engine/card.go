@@ -62,6 +62,8 @@ type cardModel struct {
 	version     [3]byte
 	serial      uint32
 	mgmAlg      byte // management key algorithm; 0 until known
+	// mgmNotDefault: GET METADATA said the management key is not the default one.
+	mgmNotDefault bool
 	// discovered lists the standard slots outside the map that held a certificate at the first
 	// inventory of this context; nil until then.
 	discovered []byte

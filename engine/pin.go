@@ -294,6 +294,10 @@ func (c *Context) mgmAlg() (byte, error) {
 		if a := md[0x01]; len(a) == 1 && piv.MgmKeyLen(a[0]) != 0 {
 			alg = a[0]
 		}
+		// The same answer tells whether the key is the default (tag 05): writes need to know.
+		if d := md[0x05]; len(d) == 1 && d[0] == 0 {
+			c.card.mgmNotDefault = true
+		}
 	}
 	c.card.mgmAlg = alg
 	return alg, nil

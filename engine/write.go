@@ -114,16 +114,12 @@ func (c *Context) ensureMgm(fn string) error {
 	if policy == MgmKeyRefuse {
 		return errNoMgmKey(fn, "the management key is not stored PIN-protected and the policy forbids the default key")
 	}
-	alg, err = c.mgmAlg()
+	alg, err = c.mgmAlg() // one GET METADATA tells the algorithm and whether the key is the default
 	if err != nil {
 		return err
 	}
-	if md, err := c.piv.Metadata(piv.RefMgmKey); err == nil {
-		if d := md[0x05]; len(d) == 1 && d[0] == 0 {
-			return errNoMgmKey(fn, "the management key is neither the default nor stored PIN-protected")
-		}
-	} else if !isCardAnswer(err) {
-		return cardError(fn, err)
+	if c.card.mgmNotDefault {
+		return errNoMgmKey(fn, "the management key is neither the default nor stored PIN-protected")
 	}
 	if err := c.piv.AuthenticateMgm(alg, defaultMgmKey); err != nil {
 		if isCardAnswer(err) {
@@ -142,7 +138,7 @@ func (c *Context) ensureMgm(fn string) error {
 	if err := c.protectMgmKey(newAlg); err != nil {
 		return cardError(fn+": protect the management key", err)
 	}
-	c.card.mgmAlg = newAlg
+	c.card.mgmAlg, c.card.mgmNotDefault = newAlg, true
 	c.auth.mgm = true
 	return nil
 }

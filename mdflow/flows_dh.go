@@ -6,6 +6,7 @@ import (
 	"crypto/ecdh"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -301,7 +302,7 @@ func checkDerive(t T, c Context, kc kdfCase, idx byte, z []byte, what string) []
 	}
 	if kc.direct != nil {
 		if d := kc.direct(z); !bytes.Equal(d, wantKey) {
-			t.Errorf("%s: %s: package kdf gives %X, the computation written out here %X", what, kc.name, wantKey, d)
+			t.Errorf("%s: %s: package kdf gives %s, the computation written out here %s", what, kc.name, fp(wantKey), fp(d))
 		}
 	}
 	live := c.LiveAllocations()
@@ -310,7 +311,7 @@ func checkDerive(t T, c Context, kc kdfCase, idx byte, z []byte, what string) []
 	if err := c.DeriveKey(si); err != nil {
 		t.Errorf("%s: %s with CARD_BUFFER_SIZE_ONLY: %v", what, kc.name, err)
 	} else if si.DerivedSize != len(wantKey) || si.DerivedKey != nil {
-		t.Errorf("%s: %s with CARD_BUFFER_SIZE_ONLY: cbDerivedKey %d (want %d), pbDerivedKey %X", what, kc.name, si.DerivedSize, len(wantKey), si.DerivedKey)
+		t.Errorf("%s: %s with CARD_BUFFER_SIZE_ONLY: cbDerivedKey %d (want %d), pbDerivedKey %s", what, kc.name, si.DerivedSize, len(wantKey), fp(si.DerivedKey))
 	}
 	if n := c.LiveAllocations(); n != live {
 		t.Errorf("%s: %s: CARD_BUFFER_SIZE_ONLY left %d buffers", what, kc.name, n-live)
@@ -321,7 +322,7 @@ func checkDerive(t T, c Context, kc kdfCase, idx byte, z []byte, what string) []
 		return nil
 	}
 	if !bytes.Equal(di.DerivedKey, wantKey) || di.DerivedSize != len(wantKey) {
-		t.Errorf("%s: %s: key %X (cbDerivedKey %d), want %X", what, kc.name, di.DerivedKey, di.DerivedSize, wantKey)
+		t.Errorf("%s: %s: key %s (cbDerivedKey %d), want %s", what, kc.name, fp(di.DerivedKey), di.DerivedSize, fp(wantKey))
 	}
 	if di.Key != 0 {
 		t.Errorf("%s: %s: hKey %#x without CARD_RETURN_KEY_HANDLE", what, kc.name, di.Key)
@@ -336,7 +337,7 @@ func wantDeriveFails(t T, c Context, di *engine.DeriveKeyInfo, st spec.Status, w
 	err := c.DeriveKey(di)
 	want(t, err, st, "CardDeriveKey with %s", fmt.Sprintf(what, args...))
 	if di.DerivedKey != nil || (err != nil && di.Key != 0) {
-		t.Errorf("CardDeriveKey with %s failed but returned key %X / handle %#x", fmt.Sprintf(what, args...), di.DerivedKey, di.Key)
+		t.Errorf("CardDeriveKey with %s failed but returned key %s / handle %#x", fmt.Sprintf(what, args...), fp(di.DerivedKey), di.Key)
 	}
 	if n := c.LiveAllocations(); n != live {
 		t.Errorf("CardDeriveKey with %s left %d buffers", fmt.Sprintf(what, args...), n-live)
@@ -373,10 +374,10 @@ func flowDHAgreeDerive(t T, md Minidriver, env Env) {
 		keys[kc.name] = checkDerive(t, c, kc, idx, z, "P-384 agreement")
 	}
 	if a, b := keys["TLS_PRF TLS 1.0"], keys["TLS_PRF without a protocol (TLS 1.0)"]; a != nil && !bytes.Equal(a, b) {
-		t.Errorf("TLS_PRF: no protocol gives %X, TLS 1.0 %X", b, a)
+		t.Errorf("TLS_PRF: no protocol gives %s, TLS 1.0 %s", fp(b), fp(a))
 	}
 	if a, b := keys["HASH SHA1"], keys["HASH without parameters (SHA1)"]; a != nil && !bytes.Equal(a, b) {
-		t.Errorf("HASH: no hash gives %X, SHA1 %X", b, a)
+		t.Errorf("HASH: no hash gives %s, SHA1 %s", fp(b), fp(a))
 	}
 
 	// Several agreements alive at once: a second one on the same key, one on the P-256 key of
@@ -573,7 +574,7 @@ func flowDHKeyHandle(t T, md Minidriver, env Env) {
 				continue
 			}
 			if di.Key == 0 || seen[di.Key] || di.DerivedKey != nil {
-				t.Errorf("CardDeriveKey(CARD_RETURN_KEY_HANDLE, %s): hKey %#x (seen before: %v), pbDerivedKey %X", what, di.Key, seen[di.Key], di.DerivedKey)
+				t.Errorf("CardDeriveKey(CARD_RETURN_KEY_HANDLE, %s): hKey %#x (seen before: %v), pbDerivedKey %s", what, di.Key, seen[di.Key], fp(di.DerivedKey))
 			}
 			if n := c.LiveAllocations(); n != live {
 				t.Errorf("CardDeriveKey(CARD_RETURN_KEY_HANDLE, %s) left %d buffers", what, n-live)
@@ -690,7 +691,7 @@ func flowDHGetAgreement(t T, md Minidriver, env Env) {
 			return
 		}
 		if !bytes.Equal(di.DerivedKey, wantKey) {
-			t.Errorf("CardDeriveKey with %s: %X, want %X", what, di.DerivedKey, wantKey)
+			t.Errorf("CardDeriveKey with %s: %s, want %s", what, fp(di.DerivedKey), fp(wantKey))
 		}
 		if n := c.LiveAllocations(); n != live {
 			t.Errorf("CardDeriveKey with %s left %d buffers", what, n-live)
@@ -706,7 +707,7 @@ func flowDHGetAgreement(t T, md Minidriver, env Env) {
 		hashOf(crypto.SHA256, pre, z2))
 	si := deriveInfo(spec.BCryptKDFHash, none, spec.CardBufferSizeOnly, sha, secretHandleParam(h1))
 	if err := c.DeriveKey(si); err != nil || si.DerivedSize != 32 || si.DerivedKey != nil {
-		t.Errorf("CardDeriveKey with a handle and CARD_BUFFER_SIZE_ONLY: %d, %X, %v", si.DerivedSize, si.DerivedKey, err)
+		t.Errorf("CardDeriveKey with a handle and CARD_BUFFER_SIZE_ONLY: %d, %s, %v", si.DerivedSize, fp(si.DerivedKey), err)
 	}
 	hk := deriveInfo(spec.BCryptKDFHash, none, spec.CardReturnKeyHandle, sha, secretHandleParam(h1))
 	hk.AlgID, hk.HasAlgID, hk.KeyLen = spec.CardAESAlgorithm, true, 256
@@ -747,13 +748,20 @@ func flowDHGetAgreement(t T, md Minidriver, env Env) {
 	nd := deriveInfo(spec.BCryptKDFHash, ni, 0, sha, secretHandleParam(h1))
 	want(t, cn.DeriveKey(nd), ip, "CardDeriveKey with a secret handle and a NULL pfnCspGetDHAgreement")
 	if nd.DerivedKey != nil || cn.LiveAllocations() != live {
-		t.Errorf("a failed CardDeriveKey returned %X (%d buffers)", nd.DerivedKey, cn.LiveAllocations()-live)
+		t.Errorf("a failed CardDeriveKey returned %s (%d buffers)", fp(nd.DerivedKey), cn.LiveAllocations()-live)
 	}
 	nd = deriveInfo(spec.BCryptKDFHash, ni, 0, sha)
 	if err := cn.DeriveKey(nd); err != nil || !bytes.Equal(nd.DerivedKey, hashOf(crypto.SHA256, nz)) {
-		t.Errorf("CardDeriveKey by index with a NULL pfnCspGetDHAgreement: %X, %v", nd.DerivedKey, err)
+		t.Errorf("CardDeriveKey by index with a NULL pfnCspGetDHAgreement: %s, %v", fp(nd.DerivedKey), err)
 	}
 	must(t, cn.DestroyDHAgreement(ni, 0), "CardDestroyDHAgreement")
 	logout(t, cn)
 	logout(t, c)
+}
+
+// fp names secret bytes in a failure message without printing them: their length and the start
+// of their SHA-256.
+func fp(b []byte) string {
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("%d bytes, SHA-256 %x…", len(b), sum[:4])
 }

@@ -82,7 +82,7 @@ func (e reportedError) Unwrap() error { return e.err }
 type demo struct {
 	a       *app
 	card    *vcard.Card
-	log     *apduLog
+	log     *piv.CommandLog
 	t       apdu.Transport // log, traced with --trace
 	module  *engine.Module
 	s       *session // the main context
@@ -151,7 +151,7 @@ func (d *demo) step(title string, minidriver bool, fn func(extra *apdu.Stats) er
 	st.APDUs = after.Commands - before.Commands + extra.Commands
 	st.BytesSent = after.BytesSent - before.BytesSent + extra.BytesSent
 	st.BytesReceived = after.BytesReceived - before.BytesReceived + extra.BytesReceived
-	st.Card = d.log.take()
+	st.Card = d.log.Take()
 	if st.Card == nil {
 		st.Card = []string{}
 	}
@@ -270,7 +270,7 @@ func (d *demo) run() error {
 	info := card.Info()
 	d.report.Card = demoCard{Description: "fresh in-memory virtual PIV card (vcard.New)", ATR: info.ATR, Serial: info.Serial,
 		CHUIDGUID: strings.ToUpper(info.CHUIDGUID), ProvisionTime: time.Since(pstart).Round(time.Millisecond).String()}
-	d.log = &apduLog{t: card}
+	d.log = &piv.CommandLog{T: card}
 	d.t = a.traced(d.log)
 	if !a.opts.json {
 		w := a.stdout

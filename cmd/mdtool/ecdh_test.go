@@ -238,12 +238,12 @@ func TestECDHEveryKDF(t *testing.T) {
 			r, z := ecdhPeerNew(t, card, tc.idx, tc.args...)
 			want := tc.want(z)
 			if r.Key != hex.EncodeToString(want) || r.Size != len(want) {
-				t.Errorf("key %s (%d bytes), want %x", r.Key, r.Size, want)
+				t.Errorf("key %s (%d bytes), want %s", fpHex(r.Key), r.Size, fp(want))
 			}
 			// The same bytes from package kdf, with the buffers the JSON says were sent.
 			ref, err := kdf.Derive(r.KDF, z, testParams(t, r), map[string]uint32{"0x00000001": 1}[r.Flags], 0)
 			if err != nil || r.Key != hex.EncodeToString(ref) {
-				t.Errorf("kdf.Derive: %x (%v), mdtool %s", ref, err, r.Key)
+				t.Errorf("kdf.Derive: %s (%v), mdtool %s", fp(ref), err, fpHex(r.Key))
 			}
 			if tc.params != nil {
 				var got []string
@@ -275,7 +275,7 @@ func TestECDHText(t *testing.T) {
 	z, _ := readPeerPrivate(t, peerFile).ECDH(cardECDHKey(t, card, 1))
 	sum := sha256.Sum256(z)
 	if out != hex.EncodeToString(sum[:])+"\n" {
-		t.Errorf("stdout %q, want SHA256(Z) %x", out, sum)
+		t.Errorf("stdout: %s, want SHA256(Z) %s", fpHex(strings.TrimSpace(out)), fp(sum[:]))
 	}
 	if !strings.Contains(errOut, "its private key is in "+peerFile) || !strings.Contains(errOut, "32 bytes") {
 		t.Errorf("stderr %q", errOut)
@@ -289,7 +289,7 @@ func TestECDHText(t *testing.T) {
 		t.Fatalf("--out: %v %q %q", err, out, errOut)
 	}
 	if b, _ := os.ReadFile(keyFile); !bytes.Equal(b, sum[:]) {
-		t.Errorf("--out wrote %x", b)
+		t.Errorf("--out wrote %s", fp(b))
 	}
 	if st, _ := os.Stat(keyFile); st.Mode().Perm() != 0o600 {
 		t.Errorf("--out mode %v", st.Mode())
@@ -341,7 +341,7 @@ func TestECDHPeerFormats(t *testing.T) {
 			mustJSON(t, &r, "--state", card, "ecdh", "--container", fmt.Sprint(idx), "--peer", path, "--pin", testPIN,
 				"--hash", "SHA384")
 			if r.Key != hex.EncodeToString(want) || r.PeerFormat != format {
-				t.Errorf("container %d, %s: key %s format %q; want %x", idx, format, r.Key, r.PeerFormat, want)
+				t.Errorf("container %d, %s: key %s format %q; want %s", idx, format, fpHex(r.Key), r.PeerFormat, fp(want))
 			}
 		}
 	}
@@ -542,10 +542,26 @@ func TestECDHOpenSSL(t *testing.T) {
 		rev := slices.Clone(z)
 		slices.Reverse(rev)
 		if hashed.Key != hex.EncodeToString(sum[:]) || raw.Key != hex.EncodeToString(rev) {
-			t.Errorf("container %d: openssl's Z %x; mdtool HASH %s, TRUNCATE %s", idx, z, hashed.Key, raw.Key)
+			t.Errorf("container %d: openssl's Z %s; mdtool HASH %s, TRUNCATE %s", idx, fp(z), fpHex(hashed.Key), fpHex(raw.Key))
 		}
 		if b, _ := os.ReadFile(cardPEM); string(b) != hashed.CardPublicKeyPEM {
 			t.Errorf("--card-pub-out wrote %q", b)
 		}
 	}
+}
+
+// fp names secret bytes in a failure message without printing them: their length and the start
+// of their SHA-256.
+func fp(b []byte) string {
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("%d bytes, SHA-256 %x…", len(b), sum[:4])
+}
+
+// fpHex is fp of a hex string (mdtool's output).
+func fpHex(s string) string {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return fmt.Sprintf("not hex (%d characters)", len(s))
+	}
+	return fp(b)
 }
